@@ -1,0 +1,11 @@
+use auth::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = auth::config::from_env()?;
+    common::telemetry::init(!settings.dev_mode);
+    let app = Application::build(&settings, common::http::shutdown_signal()).await?;
+    tracing::info!(address = %app.address(), "auth listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The auth service's API, exercised over HTTP against a real database.
+
+mod current_user;
+mod helpers;
+mod signin;
+mod signout;
+mod signup;

@@ -1,0 +1,7 @@
+//! The client service. Placeholder until its issue lands: it builds so the workspace
+//! layout is complete, and does nothing.
+
+fn main() {
+    eprintln!("client: not built yet");
+    std::process::exit(1);
+}

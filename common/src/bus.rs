@@ -1,0 +1,135 @@
+//! The JetStream bus: one stream for the deployment's prefix, and a typed
+//! publisher that gives every event its deterministic `Nats-Msg-Id`, so that
+//! a retried publish is dropped by the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, message::PublishMessage, stream};
+use axum::body::Bytes;
+
+use crate::config::BusSettings;
+use crate::events::Event;
+
+/// How long the server remembers message ids to drop duplicates.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// A connection to JetStream, scoped to one prefix and stream. Cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    prefix: Arc<str>,
+    stream: Arc<str>,
+}
+
+/// What the server said of a publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub sequence: u64,
+    /// The message id was seen within the duplicate window: nothing was stored.
+    pub duplicate: bool,
+}
+
+impl Bus {
+    /// Connects and creates (or brings up to date) the stream.
+    pub async fn connect(settings: &BusSettings) -> anyhow::Result<Self> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(settings.nats_url.as_str())
+            .await
+            .with_context(|| format!("cannot connect to NATS at {}", settings.nats_url))?;
+        let bus = Self {
+            jetstream: jetstream::new(client.clone()),
+            client,
+            prefix: settings.prefix.as_str().into(),
+            stream: settings.stream.as_str().into(),
+        };
+        bus.ensure_stream(settings.stream_replicas).await?;
+        Ok(bus)
+    }
+
+    async fn ensure_stream(&self, replicas: usize) -> anyhow::Result<()> {
+        let config = stream::Config {
+            name: self.stream.to_string(),
+            subjects: vec![format!("{}.>", self.prefix)],
+            // Limits retention keeps the log, so any replica can be rebuilt by replay.
+            retention: stream::RetentionPolicy::Limits,
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: replicas,
+            ..Default::default()
+        };
+        self.jetstream
+            .create_or_update_stream(config)
+            .await
+            .with_context(|| format!("cannot create or update stream {}", self.stream))?;
+        Ok(())
+    }
+
+    /// The full subject of `name` under this deployment's prefix.
+    pub fn subject(&self, name: &str) -> String {
+        format!("{}.{}", self.prefix, name)
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn stream_name(&self) -> &str {
+        &self.stream
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    /// Whether the connection to the server is up (for readiness).
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Sends whatever the client still buffers (acks among them).
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        Ok(self.client.flush().await?)
+    }
+
+    /// Publishes an event and waits until the server has stored it.
+    pub async fn publish<E: Event>(&self, event: &E) -> anyhow::Result<Published> {
+        let payload = serde_json::to_vec(event).context("cannot encode event")?;
+        self.publish_raw(
+            E::SUBJECT,
+            &event.message_id(),
+            payload.into(),
+            HeaderMap::new(),
+        )
+        .await
+    }
+
+    /// Publishes an already encoded payload under `subject` (without prefix).
+    pub async fn publish_raw(
+        &self,
+        subject: &str,
+        message_id: &str,
+        payload: Bytes,
+        headers: HeaderMap,
+    ) -> anyhow::Result<Published> {
+        let message = PublishMessage::build()
+            .payload(payload)
+            .headers(headers)
+            .message_id(message_id);
+        let ack = self
+            .jetstream
+            .send_publish(self.subject(subject), message)
+            .await
+            .with_context(|| format!("cannot publish {subject}"))?
+            .await
+            .with_context(|| format!("no acknowledgement for {subject}"))?;
+        Ok(Published {
+            sequence: ack.sequence,
+            duplicate: ack.duplicate,
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! The one error type every HTTP handler returns, rendered in the platform's
+//! error shape: `{"errors":[{"message":"...","field":"..."}]}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+/// One entry of the error shape. `field` names the input that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorItem {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ErrorItem {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub errors: Vec<ErrorItem>,
+}
+
+/// What a handler can fail with; each variant has one status code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: invalid input or a rule broken.
+    #[error("bad request: {0:?}")]
+    BadRequest(Vec<ErrorItem>),
+    /// 401: not signed in.
+    #[error("not signed in")]
+    Unauthorized,
+    /// 403: signed in, but not allowed.
+    #[error("not allowed")]
+    Forbidden,
+    /// 404: unknown resource or route.
+    #[error("not found")]
+    NotFound,
+    /// 413: a body over the size limit.
+    #[error("body too large")]
+    PayloadTooLarge,
+    /// 500: anything unexpected. The cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A 400 that is about the request as a whole.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(vec![ErrorItem::new(message)])
+    }
+
+    /// A 400 about one named input.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest(vec![ErrorItem::field(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<mongodb::error::Error> for ApiError {
+    fn from(err: mongodb::error::Error) -> Self {
+        Self::Internal(anyhow::Error::new(err).context("database operation failed"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let errors = match self {
+            Self::BadRequest(items) => items,
+            Self::Unauthorized => vec![ErrorItem::new("Not authorized")],
+            Self::Forbidden => vec![ErrorItem::new("Forbidden")],
+            Self::NotFound => vec![ErrorItem::new("Not found")],
+            Self::PayloadTooLarge => vec![ErrorItem::new("Request body is too large")],
+            Self::Internal(cause) => {
+                // `{:#}` keeps the whole chain of causes on one log line.
+                tracing::error!(error = format!("{cause:#}"), "request failed unexpectedly");
+                vec![ErrorItem::new("Something went wrong")]
+            }
+        };
+        (status, Json(ErrorBody { errors })).into_response()
+    }
+}
+
+/// Fallback for routes no service knows.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}

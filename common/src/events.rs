@@ -1,0 +1,189 @@
+//! The event catalogue: every subject the platform publishes, each bound to
+//! one payload type so that a subject and its data can never disagree.
+//! Prices are integer cents; ids are the publisher's record ids.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A fact one service tells the others.
+pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The subject under the deployment's prefix, e.g. `ticket.created`.
+    const SUBJECT: &'static str;
+
+    /// A deterministic id, sent as `Nats-Msg-Id`, so that publishing the same
+    /// event twice stores it once.
+    fn message_id(&self) -> String;
+}
+
+/// Where an order is in its life. Nothing leaves `Cancelled` or `Complete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Created,
+    Cancelled,
+    Complete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketCreated {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub price: i64,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketUpdated {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub price: i64,
+    pub user_id: String,
+    /// The order that holds the ticket, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+/// The part of a ticket an order event carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRef {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricedTicketRef {
+    pub id: String,
+    pub price: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCreated {
+    pub id: String,
+    pub version: i64,
+    pub status: OrderStatus,
+    pub user_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub ticket: PricedTicketRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    pub id: String,
+    pub version: i64,
+    pub ticket: TicketRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCompleted {
+    pub id: String,
+    pub version: i64,
+    pub ticket: TicketRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpirationComplete {
+    pub order_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCreated {
+    pub id: String,
+    pub order_id: String,
+    pub stripe_id: String,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRefunded {
+    pub id: String,
+    pub order_id: String,
+    pub stripe_refund_id: String,
+}
+
+/// Binds a type to its subject and to the fields that make its id unique.
+macro_rules! event {
+    ($type:ty, $subject:literal, |$e:ident| $($part:expr),+) => {
+        impl Event for $type {
+            const SUBJECT: &'static str = $subject;
+
+            fn message_id(&self) -> String {
+                let $e = self;
+                [$subject.to_string(), $($part.to_string()),+].join(":")
+            }
+        }
+    };
+}
+
+event!(TicketCreated, "ticket.created", |e| e.id, e.version);
+event!(TicketUpdated, "ticket.updated", |e| e.id, e.version);
+event!(OrderCreated, "order.created", |e| e.id, e.version);
+event!(OrderCancelled, "order.cancelled", |e| e.id, e.version);
+event!(OrderCompleted, "order.completed", |e| e.id, e.version);
+event!(ExpirationComplete, "expiration.complete", |e| e.order_id);
+event!(PaymentCreated, "payment.created", |e| e.id);
+event!(PaymentRefunded, "payment.refunded", |e| e.id);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_name_the_subject_the_record_and_its_version() {
+        let cancelled = OrderCancelled {
+            id: "o1".into(),
+            version: 3,
+            ticket: TicketRef { id: "t1".into() },
+        };
+        assert_eq!(cancelled.message_id(), "order.cancelled:o1:3");
+        let expired = ExpirationComplete {
+            order_id: "o1".into(),
+        };
+        assert_eq!(expired.message_id(), "expiration.complete:o1");
+    }
+
+    #[test]
+    fn payloads_use_the_designed_field_names() {
+        let created = OrderCreated {
+            id: "o1".into(),
+            version: 0,
+            status: OrderStatus::Created,
+            user_id: "u1".into(),
+            expires_at: DateTime::from_timestamp(0, 0).unwrap(),
+            ticket: PricedTicketRef {
+                id: "t1".into(),
+                price: 1250,
+            },
+        };
+        let json = serde_json::to_value(&created).unwrap();
+        assert_eq!(json["userId"], "u1");
+        assert_eq!(json["status"], "created");
+        assert_eq!(json["expiresAt"], "1970-01-01T00:00:00Z");
+        assert_eq!(json["ticket"]["price"], 1250);
+    }
+
+    #[test]
+    fn an_updated_ticket_without_an_order_omits_the_field() {
+        let updated = TicketUpdated {
+            id: "t1".into(),
+            version: 1,
+            title: "t".into(),
+            price: 1,
+            user_id: "u".into(),
+            order_id: None,
+        };
+        assert!(
+            serde_json::to_value(&updated)
+                .unwrap()
+                .get("orderId")
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! `AppJson`: the JSON body extractor and response whose rejections come out
+//! in the platform's error shape (400, naming the field), never axum's 422 or
+//! plain text.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorItem};
+
+/// JSON in, JSON out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(&req) {
+            return Err(ApiError::bad_request(
+                "Expected a JSON body (Content-Type: application/json)",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse(&bytes).map(AppJson)
+    }
+}
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn has_json_content_type(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::bad_request("Could not read the request body")
+    }
+}
+
+/// Parses a JSON document, naming the offending field when the document is
+/// well-formed but does not fit `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::bad_request("Body is not valid JSON"))?;
+    Ok(value)
+}
+
+fn describe(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::bad_request("Body is not valid JSON");
+    }
+    let message = strip_location(&inner.to_string());
+    // serde reports a missing field at the parent's path; name the field itself.
+    if let Some(name) = missing_field(&message) {
+        let field = if path == "." {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        return ApiError::BadRequest(vec![ErrorItem::field(
+            &field,
+            format!("{field} is required"),
+        )]);
+    }
+    if path == "." {
+        ApiError::bad_request(format!("Body does not have the expected shape: {message}"))
+    } else {
+        ApiError::BadRequest(vec![ErrorItem::field(&path, format!("{path}: {message}"))])
+    }
+}
+
+/// serde_json appends " at line L column C"; that is noise to an API client.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Credentials {
+        email: String,
+        age: u32,
+    }
+
+    fn errors(bytes: &[u8]) -> Vec<ErrorItem> {
+        match parse::<Credentials>(bytes) {
+            Err(ApiError::BadRequest(items)) => items,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_reported_without_a_field() {
+        assert_eq!(
+            errors(b"{\"email\":"),
+            vec![ErrorItem::new("Body is not valid JSON")]
+        );
+        let trailing = br#"{"email":"a@b.co","age":1} trailing"#;
+        assert_eq!(
+            errors(trailing),
+            vec![ErrorItem::new("Body is not valid JSON")]
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let items = errors(br#"{"email":"a@b.co"}"#);
+        assert_eq!(items, vec![ErrorItem::field("age", "age is required")]);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named() {
+        let items = errors(br#"{"email":5,"age":1}"#);
+        assert_eq!(items[0].field.as_deref(), Some("email"));
+        assert!(items[0].message.contains("invalid type"), "{items:?}");
+        assert!(!items[0].message.contains("line 1"), "{items:?}");
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        assert!(parse::<Credentials>(br#"{"email":"a","age":1,"userId":"x"}"#).is_ok());
+    }
+}

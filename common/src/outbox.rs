@@ -1,0 +1,179 @@
+//! The transactional outbox. A service stages the events a state change
+//! causes in the same Mongo transaction as the change; a relay publishes the
+//! pending rows in order and marks them sent. A crash between the commit and
+//! the publish delays an event, never loses it; a crash between the publish
+//! and the marking repeats it, and the server drops the repeat by its id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::HeaderMap;
+use futures::TryStreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{self, doc};
+use mongodb::options::IndexOptions;
+use mongodb::{ClientSession, Collection, Database, IndexModel};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::Bus;
+use crate::events::Event;
+
+/// Rows one relay pass publishes at most.
+const BATCH: i64 = 100;
+/// How often the relay looks for rows nobody told it about (after a crash,
+/// or written by another replica).
+const POLL: Duration = Duration::from_secs(1);
+/// How long the relay waits after the bus or the database failed.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    /// The subject without the deployment's prefix, e.g. `order.created`.
+    subject: String,
+    message_id: String,
+    /// The event as JSON, exactly as it will be published.
+    payload: String,
+    sent: bool,
+    created_at: bson::DateTime,
+}
+
+/// A service's outbox collection. Cheap to clone.
+#[derive(Clone)]
+pub struct Outbox {
+    rows: Collection<Row>,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(database: &Database) -> Self {
+        Self {
+            rows: database.collection("outbox"),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Creates the index the relay reads pending rows by.
+    pub async fn init(&self) -> anyhow::Result<()> {
+        let index = IndexModel::builder()
+            .keys(doc! { "sent": 1, "_id": 1 })
+            .options(IndexOptions::builder().name("pending".to_string()).build())
+            .build();
+        self.rows
+            .create_index(index)
+            .await
+            .context("cannot create the outbox index")?;
+        Ok(())
+    }
+
+    /// Stages `event` inside the caller's transaction. Call [`Outbox::notify`]
+    /// after the commit so the relay publishes it at once.
+    pub async fn stage<E: Event>(
+        &self,
+        session: &mut ClientSession,
+        event: &E,
+    ) -> mongodb::error::Result<()> {
+        let payload = serde_json::to_string(event).map_err(mongodb::error::Error::custom)?;
+        let row = Row {
+            id: ObjectId::new(),
+            subject: E::SUBJECT.to_string(),
+            message_id: event.message_id(),
+            payload,
+            sent: false,
+            created_at: bson::DateTime::now(),
+        };
+        self.rows.insert_one(row).session(session).await?;
+        Ok(())
+    }
+
+    /// Wakes the relay: something was committed.
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    /// How many rows wait to be published.
+    pub async fn pending(&self) -> anyhow::Result<u64> {
+        Ok(self.rows.count_documents(doc! { "sent": false }).await?)
+    }
+
+    /// Starts the relay; it ends after `shutdown`, once it has tried to
+    /// publish what was pending.
+    pub fn start_relay(&self, bus: Bus, shutdown: CancellationToken) -> JoinHandle<()> {
+        let outbox = self.clone();
+        tokio::spawn(async move { outbox.relay(bus, shutdown).await })
+    }
+
+    async fn relay(self, bus: Bus, shutdown: CancellationToken) {
+        loop {
+            let wait = match self.publish_pending(&bus).await {
+                Ok(count) if count as i64 == BATCH => continue,
+                Ok(_) => POLL,
+                Err(err) => {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "outbox relay failed; will retry"
+                    );
+                    BACKOFF
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        if let Err(err) = self.publish_pending(&bus).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "outbox relay could not publish everything before stopping"
+            );
+        }
+    }
+
+    /// Publishes one batch of pending rows, oldest first, and marks the
+    /// published ones sent. Stops at the first failure so order is kept.
+    async fn publish_pending(&self, bus: &Bus) -> anyhow::Result<usize> {
+        let rows: Vec<Row> = self
+            .rows
+            .find(doc! { "sent": false })
+            .sort(doc! { "_id": 1 })
+            .limit(BATCH)
+            .await?
+            .try_collect()
+            .await?;
+        let mut sent = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        for row in &rows {
+            let payload = row.payload.clone().into_bytes().into();
+            match bus
+                .publish_raw(&row.subject, &row.message_id, payload, HeaderMap::new())
+                .await
+            {
+                Ok(_) => sent.push(row.id),
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
+        }
+        if !sent.is_empty() {
+            self.rows
+                .update_many(
+                    doc! { "_id": { "$in": &sent } },
+                    doc! { "$set": { "sent": true } },
+                )
+                .await
+                .context("cannot mark outbox rows sent")?;
+        }
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(rows.len()),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Test support: every test gets its own database, NATS prefix and stream,
+//! and Redis key prefix on the real servers that `make test` started, and
+//! waits for outcomes by polling with a deadline, never by sleeping.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use futures::StreamExt;
+
+use crate::bus::Bus;
+use crate::config::{BusSettings, Secret, ServiceSettings};
+use crate::events::Event;
+use crate::listener::ListenerConfig;
+
+/// The key every test service signs sessions with.
+pub const JWT_KEY: &str = "test-only-signing-key";
+
+/// How long a test waits for an outcome before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Where the servers `make test` started are.
+#[derive(Debug, Clone)]
+pub struct TestServers {
+    pub mongo_uri: String,
+    pub nats_url: String,
+    pub redis_url: Option<String>,
+    pub stripe_url: Option<String>,
+}
+
+/// Reads the servers' addresses that `scripts/test.sh` exports.
+pub fn servers() -> TestServers {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(mongo_uri), Some(nats_url)) = (var("TEST_MONGO_URI"), var("TEST_NATS_URL")) else {
+        panic!(
+            "TEST_MONGO_URI and TEST_NATS_URL are not set: run the tests with `make test`, which starts the servers"
+        );
+    };
+    TestServers {
+        mongo_uri,
+        nats_url,
+        redis_url: var("TEST_REDIS_URL"),
+        stripe_url: var("TEST_STRIPE_URL"),
+    }
+}
+
+/// A name no other test uses: `label` and a random suffix.
+pub fn unique(label: &str) -> String {
+    format!(
+        "{label}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// Settings for a service under test: port 0, a fresh database, dev mode.
+pub fn service_settings(service: &str) -> ServiceSettings {
+    ServiceSettings {
+        host: "127.0.0.1".to_string(),
+        port: 0,
+        mongo_uri: Secret::new(servers().mongo_uri),
+        mongo_db: unique(&format!("test_{service}")),
+        jwt_key: Secret::new(JWT_KEY),
+        session_ttl: Duration::from_secs(3600),
+        dev_mode: true,
+    }
+}
+
+/// A fresh prefix and stream; listeners retry fast so tests stay quick.
+pub fn bus_settings() -> BusSettings {
+    let name = unique("t");
+    BusSettings {
+        nats_url: servers().nats_url,
+        prefix: name.clone(),
+        stream: name.to_uppercase(),
+        stream_replicas: 1,
+        listener: ListenerConfig {
+            ack_wait: Duration::from_secs(5),
+            max_deliver: 5,
+            retry_delay: Duration::from_millis(50),
+            concurrency: 8,
+        },
+    }
+}
+
+/// Polls `check` until it gives `Some`, failing the test after [`DEADLINE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reads every event of one type from the start of the stream, in order.
+pub struct Probe<E> {
+    messages: pull::Ordered,
+    _event: PhantomData<E>,
+}
+
+impl<E: Event> Probe<E> {
+    /// Watches `E::SUBJECT` (or `subject`, for dead letters) from the first message on.
+    pub async fn start(bus: &Bus) -> Self {
+        Self::on_subject(bus, E::SUBJECT).await
+    }
+
+    pub async fn on_subject(bus: &Bus, subject: &str) -> Self {
+        let stream = bus
+            .jetstream()
+            .get_stream(bus.stream_name())
+            .await
+            .expect("stream exists");
+        let consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subject: bus.subject(subject),
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .expect("ordered consumer");
+        Self {
+            messages: consumer.messages().await.expect("message stream"),
+            _event: PhantomData,
+        }
+    }
+
+    /// The next message, raw, within `timeout`.
+    pub async fn next_message(
+        &mut self,
+        timeout: Duration,
+    ) -> Option<async_nats::jetstream::Message> {
+        match tokio::time::timeout(timeout, self.messages.next()).await {
+            Ok(Some(Ok(message))) => Some(message),
+            Ok(Some(Err(err))) => panic!("probe failed: {err}"),
+            Ok(None) | Err(_) => None,
+        }
+    }
+
+    /// The next event; fails the test after [`DEADLINE`].
+    pub async fn next(&mut self) -> E {
+        let message = self
+            .next_message(DEADLINE)
+            .await
+            .unwrap_or_else(|| panic!("no {} within the deadline", E::SUBJECT));
+        serde_json::from_slice(&message.payload).expect("event decodes")
+    }
+
+    /// Asserts that nothing more arrives within `quiet`.
+    pub async fn assert_no_more(&mut self, quiet: Duration) {
+        if let Some(message) = self.next_message(quiet).await {
+            panic!(
+                "unexpected {}: {:?}",
+                E::SUBJECT,
+                String::from_utf8_lossy(&message.payload)
+            );
+        }
+    }
+}

@@ -1,0 +1,124 @@
+use axum::Router;
+use axum::routing::{get, post};
+use common::error::ErrorBody;
+use common::health::Readiness;
+use common::{ApiResult, AppJson};
+use reqwest::StatusCode;
+use tokio_util::sync::CancellationToken;
+
+async fn spawn(routes: Router) -> (String, CancellationToken) {
+    let router = common::http::finish(routes, Readiness::new());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(common::http::serve(listener, router, shutdown.clone()));
+    (address, shutdown)
+}
+
+async fn failing() -> ApiResult<()> {
+    Err(anyhow::anyhow!("connection to mongodb://admin:hunter2@db refused").into())
+}
+
+async fn echo(AppJson(value): AppJson<serde_json::Value>) -> AppJson<serde_json::Value> {
+    AppJson(value)
+}
+
+#[tokio::test]
+async fn an_unexpected_error_is_a_500_without_its_cause() {
+    let (address, _stop) = spawn(Router::new().route("/boom", get(failing))).await;
+
+    let response = reqwest::get(format!("{address}/boom")).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let text = response.text().await.unwrap();
+    assert!(
+        !text.contains("hunter2") && !text.contains("mongodb"),
+        "the cause leaked: {text}"
+    );
+    let body: ErrorBody = serde_json::from_str(&text).unwrap();
+    assert_eq!(body.errors[0].message, "Something went wrong");
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_in_the_error_shape() {
+    let (address, _stop) = spawn(Router::new()).await;
+
+    let response = reqwest::get(format!("{address}/no/such/route"))
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: ErrorBody = response.json().await.unwrap();
+    assert_eq!(body.errors[0].message, "Not found");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_in_the_error_shape() {
+    let (address, _stop) = spawn(Router::new().route("/echo", post(echo))).await;
+    let big = format!("\"{}\"", "x".repeat(common::http::BODY_LIMIT + 1));
+
+    let response = reqwest::Client::new()
+        .post(format!("{address}/echo"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let _: ErrorBody = response.json().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_400_in_the_error_shape() {
+    let (address, _stop) = spawn(Router::new().route("/echo", post(echo))).await;
+    let client = reqwest::Client::new();
+
+    let no_content_type = client
+        .post(format!("{address}/echo"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let malformed = client
+        .post(format!("{address}/echo"))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
+
+    for response in [no_content_type, malformed] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let _: ErrorBody = response.json().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let (address, _stop) = spawn(Router::new()).await;
+
+    let response = reqwest::get(format!("{address}/healthz")).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn readiness_reports_an_unreachable_server() {
+    let readiness = Readiness::new().check("broken", || async { anyhow::bail!("down") });
+    let router = common::http::finish(Router::new(), readiness);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(common::http::serve(
+        listener,
+        router,
+        CancellationToken::new(),
+    ));
+
+    let response = reqwest::get(format!("{address}/readyz")).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: ErrorBody = response.json().await.unwrap();
+    assert_eq!(body.errors[0].message, "broken is unreachable");
+}

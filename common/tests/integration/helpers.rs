@@ -1,0 +1,75 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use common::bus::Bus;
+use common::events::TicketCreated;
+
+pub async fn test_bus() -> Bus {
+    Bus::connect(&common::testing::bus_settings())
+        .await
+        .expect("bus connects")
+}
+
+pub fn ticket(id: usize) -> TicketCreated {
+    TicketCreated {
+        id: format!("t{id}"),
+        version: 0,
+        title: format!("ticket {id}"),
+        price: 1000 + id as i64,
+        user_id: "u1".into(),
+    }
+}
+
+/// Counts how often each id was handled.
+#[derive(Clone, Default)]
+pub struct Tally(Arc<Mutex<HashMap<String, usize>>>);
+
+impl Tally {
+    pub fn record(&self, id: &str) -> usize {
+        let mut counts = self.0.lock().unwrap();
+        let count = counts.entry(id.to_string()).or_default();
+        *count += 1;
+        *count
+    }
+
+    pub fn get(&self, id: &str) -> usize {
+        self.0.lock().unwrap().get(id).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+
+    pub fn snapshot(&self) -> HashMap<String, usize> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Waits until the consumer has nothing pending and nothing unacknowledged.
+pub async fn drained(bus: &Bus, consumer: &str) {
+    let stream = bus.jetstream().get_stream(bus.stream_name()).await.unwrap();
+    common::testing::eventually(&format!("{consumer} to be drained"), || {
+        let stream = stream.clone();
+        async move {
+            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+                stream.get_consumer(consumer).await.ok()?;
+            let info = consumer.info().await.ok()?;
+            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+        }
+    })
+    .await;
+}
+
+/// Messages the stream holds on `subject` (without prefix).
+pub async fn stored(bus: &Bus, subject: &str) -> u64 {
+    let stream = bus.jetstream().get_stream(bus.stream_name()).await.unwrap();
+    let mut info = stream
+        .info_with_subjects(bus.subject(subject))
+        .await
+        .unwrap();
+    let mut total = 0;
+    while let Some(Ok((_, count))) = futures::StreamExt::next(&mut info).await {
+        total += count as u64;
+    }
+    total
+}

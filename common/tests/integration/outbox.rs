@@ -1,0 +1,138 @@
+use common::bus::Bus;
+use common::events::{Event, TicketCreated};
+use common::outbox::Outbox;
+use common::testing::{Probe, eventually, service_settings};
+use mongodb::bson::doc;
+use mongodb::{Client, Database};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::{stored, test_bus, ticket};
+
+async fn database() -> (Client, Database, Outbox) {
+    let settings = service_settings("outbox");
+    let (client, database) = common::mongo::connect(&settings.mongo_uri, &settings.mongo_db)
+        .await
+        .unwrap();
+    let outbox = Outbox::new(&database);
+    outbox.init().await.unwrap();
+    (client, database, outbox)
+}
+
+/// Records a ticket and stages its event in one transaction, as a service does.
+async fn create_ticket(
+    client: &Client,
+    database: &Database,
+    outbox: &Outbox,
+    event: &TicketCreated,
+) {
+    let tickets = database.collection::<mongodb::bson::Document>("tickets");
+    let mut session = client.start_session().await.unwrap();
+    session
+        .start_transaction()
+        .and_run2(async |session| {
+            tickets
+                .insert_one(doc! { "_id": &event.id, "title": &event.title })
+                .session(&mut *session)
+                .await?;
+            outbox.stage(session, event).await
+        })
+        .await
+        .unwrap();
+    outbox.notify();
+}
+
+async fn wait_until_sent(outbox: &Outbox) {
+    eventually("the outbox to be empty", || async {
+        (outbox.pending().await.ok()? == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_committed_while_no_relay_runs_are_published_once_each_in_order_when_one_starts() {
+    let (client, database, outbox) = database().await;
+    let bus = test_bus().await;
+    for id in 0..20 {
+        create_ticket(&client, &database, &outbox, &ticket(id)).await;
+    }
+    assert_eq!(outbox.pending().await.unwrap(), 20);
+    assert_eq!(
+        stored(&bus, TicketCreated::SUBJECT).await,
+        0,
+        "nothing published before a relay runs"
+    );
+    let mut probe = Probe::<TicketCreated>::start(&bus).await;
+
+    let stop = CancellationToken::new();
+    outbox.start_relay(bus.clone(), stop.clone());
+    // A second replica's relay racing the first must not duplicate anything.
+    outbox.start_relay(bus.clone(), stop.clone());
+
+    for id in 0..20 {
+        assert_eq!(probe.next().await, ticket(id), "published in commit order");
+    }
+    wait_until_sent(&outbox).await;
+    assert_eq!(
+        stored(&bus, TicketCreated::SUBJECT).await,
+        20,
+        "each published once"
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn an_event_already_published_before_a_crash_is_not_published_again() {
+    let (client, database, outbox) = database().await;
+    let bus = test_bus().await;
+    for id in 0..3 {
+        create_ticket(&client, &database, &outbox, &ticket(id)).await;
+    }
+    // The relay published the first row and died before marking it sent.
+    bus.publish(&ticket(0)).await.unwrap();
+
+    let stop = CancellationToken::new();
+    outbox.start_relay(bus.clone(), stop.clone());
+
+    wait_until_sent(&outbox).await;
+    assert_eq!(stored(&bus, TicketCreated::SUBJECT).await, 3);
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn an_aborted_transaction_stages_nothing() {
+    let (client, database, outbox) = database().await;
+    let tickets = database.collection::<mongodb::bson::Document>("tickets");
+    let event = ticket(1);
+
+    let mut session = client.start_session().await.unwrap();
+    let result: mongodb::error::Result<()> = session
+        .start_transaction()
+        .and_run2(async |session| {
+            tickets
+                .insert_one(doc! { "_id": &event.id })
+                .session(&mut *session)
+                .await?;
+            outbox.stage(session, &event).await?;
+            Err(mongodb::error::Error::custom("a rule was broken"))
+        })
+        .await;
+
+    assert!(result.is_err());
+    assert_eq!(outbox.pending().await.unwrap(), 0);
+    assert_eq!(tickets.count_documents(doc! {}).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_relay_started_on_a_fresh_stream_publishes_new_commits_promptly() {
+    let (client, database, outbox) = database().await;
+    let bus: Bus = test_bus().await;
+    let mut probe = Probe::<TicketCreated>::start(&bus).await;
+    let stop = CancellationToken::new();
+    outbox.start_relay(bus.clone(), stop.clone());
+
+    create_ticket(&client, &database, &outbox, &ticket(5)).await;
+
+    let event = probe.next().await;
+    assert_eq!(event.message_id(), ticket(5).message_id());
+    stop.cancel();
+}

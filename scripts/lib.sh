@@ -1,0 +1,125 @@
+# Helpers shared by scripts/up.sh and scripts/test.sh: install what is
+# missing, pick free ports, start the servers and wait until they answer.
+# Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PYTHON_PACKAGES=(--pre "SecantusDB" "localstripe")
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: nats-server, redis-server, nginx.
+ensure_debian_packages() {
+  local missing=()
+  command -v nats-server >/dev/null || missing+=(nats-server)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # Debian starts redis and nginx as system services on install; we run our own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+    as_root systemctl stop nginx || true
+  fi
+}
+
+# SecantusDB (MongoDB wire protocol) and localstripe, in a venv inside the repo.
+ensure_python_packages() {
+  if [ ! -x "$VENV/bin/secantusd-py" ] || ! "$VENV/bin/python" -c 'import localstripe' 2>/dev/null; then
+    log "installing SecantusDB and localstripe into .venv"
+    python3 -m venv "$VENV" 2>/dev/null || {
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$VENV"
+    }
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
+  fi
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo is not installed (https://rustup.rs)"
+}
+
+ensure_installed() {
+  ensure_debian_packages
+  ensure_python_packages
+  ensure_rust
+}
+
+# A TCP port nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port NAME PORT LOG [SECONDS]: until something accepts on 127.0.0.1:PORT.
+wait_port() {
+  local name=$1 port=$2 logfile=$3 seconds=${4:-60} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "--- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
+  die "$name did not answer on port $port within ${seconds}s"
+}
+
+# wait_http NAME URL LOG [SECONDS]: until URL answers 2xx.
+wait_http() {
+  local name=$1 url=$2 logfile=$3 seconds=${4:-60} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "--- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
+  die "$name did not become ready at $url within ${seconds}s"
+}
+
+# Every process started through `spawn` is listed in $PIDS_FILE.
+spawn() {
+  local name=$1 logfile=$2; shift 2
+  "$@" >"$logfile" 2>&1 &
+  echo "$! $name" >>"$PIDS_FILE"
+}
+
+# Stops everything in $PIDS_FILE, newest first: TERM, then KILL after a grace period.
+stop_all() {
+  [ -f "$PIDS_FILE" ] || return 0
+  local pids name pid i
+  pids=$(tac "$PIDS_FILE" | awk '{print $1}')
+  for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 150; i++)); do
+    local alive=0
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+  rm -f "$PIDS_FILE"
+}
+
+# start_servers DIR: NATS, Redis, SecantusDB and localstripe with data under
+# DIR, on $NATS_PORT $REDIS_PORT $MONGO_PORT $STRIPE_PORT.
+start_servers() {
+  local dir=$1
+  mkdir -p "$dir/nats" "$dir/redis" "$dir/mongo" "$dir/logs"
+  spawn nats-server "$dir/logs/nats.log" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
+  spawn redis-server "$dir/logs/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+    --dir "$dir/redis" --save '' --appendonly yes
+  spawn secantusdb "$dir/logs/mongo.log" "$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" \
+    --storage-path "$dir/mongo" --log-level WARNING
+  spawn localstripe "$dir/logs/localstripe.log" "$VENV/bin/python" -c \
+    "import sys; from aiohttp import web; import localstripe.server as s; web.run_app(s.app, host='127.0.0.1', port=int(sys.argv[1]), print=None)" \
+    "$STRIPE_PORT"
+  wait_port nats-server "$NATS_PORT" "$dir/logs/nats.log"
+  wait_port redis-server "$REDIS_PORT" "$dir/logs/redis.log"
+  wait_port SecantusDB "$MONGO_PORT" "$dir/logs/mongo.log" 120
+  wait_port localstripe "$STRIPE_PORT" "$dir/logs/localstripe.log"
+  MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true&retryWrites=false"
+  NATS_URL="nats://127.0.0.1:$NATS_PORT"
+  REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  STRIPE_URL="http://127.0.0.1:$STRIPE_PORT"
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, starts the servers the tests need on
+# free ports of their own (so it works beside `make up`), runs every test of
+# the workspace, checks that `make up` serves the platform, and stops
+# everything it started. Exits non-zero if anything failed.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_installed
+
+RUN_DIR=$(mktemp -d -t ticketing-test.XXXXXX)
+PIDS_FILE="$RUN_DIR/pids"
+cleanup() { stop_all; rm -rf "$RUN_DIR"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+NATS_PORT=$(free_port) REDIS_PORT=$(free_port) MONGO_PORT=$(free_port) STRIPE_PORT=$(free_port)
+log "starting test servers under $RUN_DIR"
+start_servers "$RUN_DIR"
+export TEST_MONGO_URI="$MONGO_URI" TEST_NATS_URL="$NATS_URL" TEST_REDIS_URL="$REDIS_URL" TEST_STRIPE_URL="$STRIPE_URL"
+
+log "building and running the workspace's tests"
+status=0
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --test-threads "${TEST_THREADS:-8}" || status=$?
+else
+  cargo test --workspace --no-fail-fast || status=$?
+fi
+
+log "checking that make up serves the platform"
+"$ROOT/scripts/smoke-up.sh" || status=$?
+
+[ $status = 0 ] && log "all tests passed" || log "tests FAILED"
+exit $status
