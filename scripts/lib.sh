@@ -78,6 +78,14 @@ wait_http() {
   die "$name did not become ready at $url within ${seconds}s"
 }
 
+# ensure_port_free NAME PORT: refuse to start on a port another program holds,
+# which would otherwise answer our readiness checks in our server's place.
+ensure_port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+    die "port $2 for $1 is already in use (another $1, or an earlier run: make down); choose another with ${1^^}_PORT"
+  fi
+}
+
 # Every process started through `spawn` is listed in $PIDS_FILE.
 spawn() {
   local name=$1 logfile=$2; shift 2
@@ -106,6 +114,10 @@ stop_all() {
 start_servers() {
   local dir=$1
   mkdir -p "$dir/nats" "$dir/redis" "$dir/mongo" "$dir/logs"
+  ensure_port_free nats "$NATS_PORT"
+  ensure_port_free redis "$REDIS_PORT"
+  ensure_port_free mongo "$MONGO_PORT"
+  ensure_port_free stripe "$STRIPE_PORT"
   spawn nats-server "$dir/logs/nats.log" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
   spawn redis-server "$dir/logs/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
     --dir "$dir/redis" --save '' --appendonly yes

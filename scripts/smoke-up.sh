@@ -14,15 +14,16 @@ done
 up_pid=$!
 fail() { echo "smoke-up: $*" >&2; tail -n 40 "$STATE_DIR/up.log" >&2; "$ROOT/scripts/down.sh" >/dev/null 2>&1 || true; exit 1; }
 
-url="http://localhost:$HTTP_PORT/api/users/currentuser"
-body=""
+# As a newcomer does: wait for the printed URL, then open it.
 for ((i = 0; i < 3000; i++)); do
   kill -0 $up_pid 2>/dev/null || fail "make up exited early"
-  body=$(curl -fsS "$url" 2>/dev/null) && break
+  grep -q "http://localhost:$HTTP_PORT" "$STATE_DIR/up.log" && break
   sleep 0.1
 done
-[ "$body" = '{"currentUser":null}' ] || fail "GET $url answered '$body'"
 grep -q "http://localhost:$HTTP_PORT" "$STATE_DIR/up.log" || fail "make up did not print the URL"
+url="http://localhost:$HTTP_PORT/api/users/currentuser"
+body=$(curl -fsS "$url") || fail "GET $url failed"
+[ "$body" = '{"currentUser":null}' ] || fail "GET $url answered '$body'"
 
 pids=$(awk '{print $1}' "$STATE_DIR/pids")
 "$ROOT/scripts/down.sh" >/dev/null

@@ -50,6 +50,8 @@ export NATS_PREFIX=${NATS_PREFIX:-ticketing} REDIS_URL STRIPE_API_BASE="$STRIPE_
 export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-900}
 
 port_of() { local var="${1^^}_PORT"; echo "${!var}"; }
+ensure_port_free http "$HTTP_PORT"
+for service in "${SERVICES[@]}"; do ensure_port_free "$service" "$(port_of "$service")"; done
 for service in "${SERVICES[@]}"; do
   port=$(port_of "$service")
   PORT=$port MONGO_DB=$service spawn "$service" "$LOGS/$service.log" "$ROOT/target/debug/$service"

@@ -83,6 +83,11 @@ pub fn bus_settings() -> BusSettings {
     }
 }
 
+/// A Redis key prefix no other test uses.
+pub fn redis_prefix() -> String {
+    format!("{}:", unique("t"))
+}
+
 /// Polls `check` until it gives `Some`, failing the test after [`DEADLINE`].
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where

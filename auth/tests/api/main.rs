@@ -2,6 +2,7 @@
 
 mod current_user;
 mod helpers;
+mod process;
 mod signin;
 mod signout;
 mod signup;
