@@ -1,92 +1,61 @@
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use common::events::{Event, TicketCreated};
-use common::listener::{self, DEAD_REASON_HEADER, Failure, consumer_name, dead_letter_subject};
-use common::testing::{Probe, bus_settings};
+use common::listener::{DEAD_REASON_HEADER, Failure, consumer_name, dead_letter_subject};
+use common::testing::{DEADLINE, Probe, bus_settings};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Tally, drained, stored, test_bus, ticket};
+use crate::helpers::{Tally, drained, start_listener, stored, test_bus, ticket};
+
+const CONSUMER: &str = "orders-ticket-created";
 
 #[tokio::test]
 async fn a_published_event_is_handled_once_by_a_durable_listener() {
     let bus = test_bus().await;
-    let tally = Tally::default();
-    let seen = tally.clone();
-    let config = bus_settings().listener;
     let stop = CancellationToken::new();
-    listener::listen(
-        &bus,
-        "orders",
-        &config,
-        stop.clone(),
-        move |event: TicketCreated| {
-            let seen = seen.clone();
-            async move {
-                seen.record(&event.id);
-                Ok(())
-            }
-        },
-    )
-    .await
-    .unwrap();
+    let (handled, _) = start_listener(&bus, &stop, |_, _| async { Ok(()) }).await;
 
     bus.publish(&ticket(1)).await.unwrap();
 
-    drained(&bus, "orders-ticket-created").await;
-    assert_eq!(tally.get("t1"), 1);
-    assert_eq!(tally.total(), 1);
+    drained(&bus, CONSUMER).await;
+    assert_eq!(handled.get("t1"), 1);
+    assert_eq!(handled.total(), 1);
     stop.cancel();
 }
 
 #[tokio::test]
 async fn two_instances_on_one_consumer_split_the_messages_without_overlap() {
     let bus = test_bus().await;
-    let config = bus_settings().listener;
     let stop = CancellationToken::new();
-    let tally = Tally::default();
-    let per_instance: Vec<Arc<AtomicUsize>> =
-        (0..2).map(|_| Arc::new(AtomicUsize::new(0))).collect();
-    for handled in &per_instance {
-        let (seen, handled) = (tally.clone(), handled.clone());
-        listener::listen(
-            &bus,
-            "orders",
-            &config,
-            stop.clone(),
-            move |event: TicketCreated| {
-                let (seen, handled) = (seen.clone(), handled.clone());
-                async move {
-                    seen.record(&event.id);
-                    handled.fetch_add(1, Ordering::SeqCst);
-                    // Some work, so that both instances have a share.
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                    Ok(())
-                }
-            },
-        )
-        .await
-        .unwrap();
-    }
+    // Some work per message, so that both instances have a share.
+    let work = |_, _| async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Ok(())
+    };
+    let (first, _) = start_listener(&bus, &stop, work).await;
+    let (second, _) = start_listener(&bus, &stop, work).await;
 
     for id in 0..100 {
         bus.publish(&ticket(id)).await.unwrap();
     }
 
-    drained(&bus, "orders-ticket-created").await;
-    let counts = tally.snapshot();
-    assert_eq!(counts.len(), 100, "every message handled");
+    drained(&bus, CONSUMER).await;
+    let (first, second) = (first.snapshot(), second.snapshot());
     assert!(
-        counts.values().all(|&n| n == 1),
-        "a message was handled twice: {counts:?}"
+        first.values().chain(second.values()).all(|&n| n == 1),
+        "redelivered within an instance"
     );
-    let shares: Vec<usize> = per_instance
-        .iter()
-        .map(|n| n.load(Ordering::SeqCst))
-        .collect();
     assert!(
-        shares.iter().all(|&n| n > 0),
-        "one instance did all the work: {shares:?}"
+        first.keys().all(|id| !second.contains_key(id)),
+        "a message was handled by both instances"
+    );
+    assert_eq!(first.len() + second.len(), 100, "every message handled");
+    assert!(
+        !first.is_empty() && !second.is_empty(),
+        "one instance did all the work: {} / {}",
+        first.len(),
+        second.len()
     );
     stop.cancel();
 }
@@ -94,35 +63,26 @@ async fn two_instances_on_one_consumer_split_the_messages_without_overlap() {
 #[tokio::test]
 async fn a_handler_that_fails_twice_then_succeeds_has_its_message_handled() {
     let bus = test_bus().await;
-    let config = bus_settings().listener;
     let stop = CancellationToken::new();
-    let attempts = Tally::default();
     let done = Tally::default();
-    let (seen, finished) = (attempts.clone(), done.clone());
-    listener::listen(
-        &bus,
-        "orders",
-        &config,
-        stop.clone(),
-        move |event: TicketCreated| {
-            let (seen, finished) = (seen.clone(), finished.clone());
-            async move {
-                if seen.record(&event.id) <= 2 {
-                    return Err(Failure::Retry(anyhow::anyhow!(
-                        "database briefly unreachable"
-                    )));
-                }
-                finished.record(&event.id);
-                Ok(())
+    let finished = done.clone();
+    let (attempts, _) = start_listener(&bus, &stop, move |event, delivery| {
+        let finished = finished.clone();
+        async move {
+            if delivery <= 2 {
+                return Err(Failure::Retry(anyhow::anyhow!(
+                    "database briefly unreachable"
+                )));
             }
-        },
-    )
-    .await
-    .unwrap();
+            finished.record(&event.id);
+            Ok(())
+        }
+    })
+    .await;
 
     bus.publish(&ticket(7)).await.unwrap();
 
-    drained(&bus, "orders-ticket-created").await;
+    drained(&bus, CONSUMER).await;
     assert_eq!(attempts.get("t7"), 3);
     assert_eq!(done.get("t7"), 1);
     stop.cancel();
@@ -131,39 +91,22 @@ async fn a_handler_that_fails_twice_then_succeeds_has_its_message_handled() {
 #[tokio::test]
 async fn a_message_that_always_fails_is_dead_lettered_and_the_next_is_handled() {
     let bus = test_bus().await;
-    let config = bus_settings().listener;
     let stop = CancellationToken::new();
-    let attempts = Tally::default();
-    let seen = attempts.clone();
-    listener::listen(
-        &bus,
-        "orders",
-        &config,
-        stop.clone(),
-        move |event: TicketCreated| {
-            let seen = seen.clone();
-            async move {
-                seen.record(&event.id);
-                if event.id == "t0" {
-                    Err(Failure::Retry(anyhow::anyhow!("always broken")))
-                } else {
-                    Ok(())
-                }
-            }
-        },
-    )
-    .await
-    .unwrap();
+    let (attempts, _) = start_listener(&bus, &stop, |event, _| async move {
+        if event.id == "t0" {
+            Err(Failure::Retry(anyhow::anyhow!("always broken")))
+        } else {
+            Ok(())
+        }
+    })
+    .await;
     let dead_subject = dead_letter_subject(&consumer_name("orders", TicketCreated::SUBJECT));
     let mut dead = Probe::<TicketCreated>::on_subject(&bus, &dead_subject).await;
 
     bus.publish(&ticket(0)).await.unwrap();
     bus.publish(&ticket(1)).await.unwrap();
 
-    let parked = dead
-        .next_message(common::testing::DEADLINE)
-        .await
-        .expect("a dead letter");
+    let parked = dead.next_message(DEADLINE).await.expect("a dead letter");
     let payload: TicketCreated = serde_json::from_slice(&parked.payload).unwrap();
     assert_eq!(payload, ticket(0));
     let reason = parked
@@ -176,10 +119,10 @@ async fn a_message_that_always_fails_is_dead_lettered_and_the_next_is_handled() 
         reason.contains("always broken") && reason.contains("5 deliveries"),
         "{reason}"
     );
-    drained(&bus, "orders-ticket-created").await;
+    drained(&bus, CONSUMER).await;
     assert_eq!(
         attempts.get("t0"),
-        config.max_deliver as usize,
+        bus_settings().listener.max_deliver as usize,
         "bounded deliveries"
     );
     assert_eq!(attempts.get("t1"), 1, "the next message was handled");
@@ -189,27 +132,9 @@ async fn a_message_that_always_fails_is_dead_lettered_and_the_next_is_handled() 
 #[tokio::test]
 async fn a_message_that_cannot_decode_is_dead_lettered_at_once() {
     let bus = test_bus().await;
-    let config = bus_settings().listener;
     let stop = CancellationToken::new();
-    let handled = Tally::default();
-    let seen = handled.clone();
-    listener::listen(
-        &bus,
-        "orders",
-        &config,
-        stop.clone(),
-        move |event: TicketCreated| {
-            let seen = seen.clone();
-            async move {
-                seen.record(&event.id);
-                Ok(())
-            }
-        },
-    )
-    .await
-    .unwrap();
-    let dead_subject = dead_letter_subject("orders-ticket-created");
-    let mut dead = Probe::<TicketCreated>::on_subject(&bus, &dead_subject).await;
+    let (handled, _) = start_listener(&bus, &stop, |_, _| async { Ok(()) }).await;
+    let mut dead = Probe::<TicketCreated>::on_subject(&bus, &dead_letter_subject(CONSUMER)).await;
 
     bus.publish_raw(
         TicketCreated::SUBJECT,
@@ -220,10 +145,7 @@ async fn a_message_that_cannot_decode_is_dead_lettered_at_once() {
     .await
     .unwrap();
 
-    let parked = dead
-        .next_message(common::testing::DEADLINE)
-        .await
-        .expect("a dead letter");
+    let parked = dead.next_message(DEADLINE).await.expect("a dead letter");
     assert_eq!(&parked.payload[..], b"{not json");
     let reason = parked
         .headers
@@ -235,7 +157,7 @@ async fn a_message_that_cannot_decode_is_dead_lettered_at_once() {
         reason.starts_with("rejected: payload does not decode"),
         "{reason}"
     );
-    drained(&bus, "orders-ticket-created").await;
+    drained(&bus, CONSUMER).await;
     assert_eq!(handled.total(), 0);
     stop.cancel();
 }
@@ -256,28 +178,20 @@ async fn the_same_event_published_twice_is_stored_once() {
 #[tokio::test]
 async fn on_shutdown_a_listener_finishes_the_message_in_hand() {
     let bus = test_bus().await;
-    let config = bus_settings().listener;
     let stop = CancellationToken::new();
     let started = Arc::new(tokio::sync::Notify::new());
     let finished = Tally::default();
     let (signal, done) = (started.clone(), finished.clone());
-    let task = listener::listen(
-        &bus,
-        "orders",
-        &config,
-        stop.clone(),
-        move |event: TicketCreated| {
-            let (signal, done) = (signal.clone(), done.clone());
-            async move {
-                signal.notify_one();
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                done.record(&event.id);
-                Ok(())
-            }
-        },
-    )
-    .await
-    .unwrap();
+    let (_, task) = start_listener(&bus, &stop, move |event, _| {
+        let (signal, done) = (signal.clone(), done.clone());
+        async move {
+            signal.notify_one();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            done.record(&event.id);
+            Ok(())
+        }
+    })
+    .await;
     bus.publish(&ticket(9)).await.unwrap();
 
     started.notified().await;
@@ -285,5 +199,5 @@ async fn on_shutdown_a_listener_finishes_the_message_in_hand() {
     task.await.unwrap();
 
     assert_eq!(finished.get("t9"), 1, "the message in hand was finished");
-    drained(&bus, "orders-ticket-created").await;
+    drained(&bus, CONSUMER).await;
 }

@@ -1,8 +1,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use std::future::Future;
+
 use common::bus::Bus;
 use common::events::TicketCreated;
+use common::listener::{self, Handled};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 pub async fn test_bus() -> Bus {
     Bus::connect(&common::testing::bus_settings())
@@ -72,4 +77,34 @@ pub async fn stored(bus: &Bus, subject: &str) -> u64 {
         total += count as u64;
     }
     total
+}
+
+/// Starts one instance of `orders`' durable listener for `ticket.created`.
+/// Every delivery is counted in the returned tally; `outcome` gets the event
+/// and how often it has now been delivered, and decides the result.
+pub async fn start_listener<F, Fut>(
+    bus: &Bus,
+    stop: &CancellationToken,
+    outcome: F,
+) -> (Tally, JoinHandle<()>)
+where
+    F: Fn(TicketCreated, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Handled> + Send + 'static,
+{
+    let tally = Tally::default();
+    let seen = tally.clone();
+    let config = common::testing::bus_settings().listener;
+    let task = listener::listen(
+        bus,
+        "orders",
+        &config,
+        stop.clone(),
+        move |event: TicketCreated| {
+            let delivery = seen.record(&event.id);
+            outcome(event, delivery)
+        },
+    )
+    .await
+    .unwrap();
+    (tally, task)
 }
