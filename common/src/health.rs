@@ -91,10 +91,7 @@ impl Readiness {
                 "/healthz",
                 get(|| async { axum::Json(json!({ "status": "ok" })) }),
             )
-            .route(
-                "/readyz",
-                get(move || async move { self.clone().answer().await }),
-            )
+            .route("/readyz", get(move || self.answer()))
     }
 
     async fn answer(self) -> impl IntoResponse {

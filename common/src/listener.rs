@@ -141,39 +141,59 @@ impl Listener {
         Fut: Future<Output = Handled>,
     {
         while !shutdown.is_cancelled() {
-            // Small pulls keep one replica from hoarding what another could handle.
-            let batch = self.config.concurrency.max(1) * 2;
-            let messages = match consumer
-                .stream()
-                .max_messages_per_batch(batch)
-                .messages()
-                .await
-            {
-                Ok(messages) => messages,
-                Err(err) => {
-                    tracing::warn!(consumer = %self.name, error = %err, "cannot pull messages; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
+            self.consume(&consumer, &handler, &shutdown).await;
+            if !shutdown.is_cancelled() {
+                // Pulling failed or the stream ended by itself (the consumer was
+                // deleted, say): start again, but not in a tight loop.
+                tracing::warn!(consumer = %self.name, "message stream ended; pulling again in a second");
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
-            };
-            messages
-                .take_until(shutdown.cancelled())
-                .for_each_concurrent(self.config.concurrency, |message| async {
-                    match message {
-                        Ok(message) => self.deliver(&handler, message).await,
-                        Err(err) => {
-                            tracing::warn!(consumer = %self.name, error = %err, "pull failed")
-                        }
-                    }
-                })
-                .await;
+            }
         }
         // Acks are buffered by the client: send them before the task reports it is done.
         if let Err(err) = self.bus.flush().await {
             tracing::warn!(consumer = %self.name, error = %err, "cannot flush acks on shutdown");
         }
+    }
+
+    /// Pulls and handles messages until `shutdown` or until the pull stream ends.
+    async fn consume<E, H, Fut>(
+        &self,
+        consumer: &PullConsumer,
+        handler: &H,
+        shutdown: &CancellationToken,
+    ) where
+        E: Event,
+        H: Fn(E) -> Fut,
+        Fut: Future<Output = Handled>,
+    {
+        // Small pulls keep one replica from hoarding what another could handle.
+        let batch = self.config.concurrency.max(1) * 2;
+        let messages = match consumer
+            .stream()
+            .max_messages_per_batch(batch)
+            .messages()
+            .await
+        {
+            Ok(messages) => messages,
+            Err(err) => {
+                tracing::warn!(consumer = %self.name, error = %err, "cannot pull messages");
+                return;
+            }
+        };
+        messages
+            .take_until(shutdown.cancelled())
+            .for_each_concurrent(self.config.concurrency, |message| async {
+                match message {
+                    Ok(message) => self.deliver(handler, message).await,
+                    Err(err) => {
+                        tracing::warn!(consumer = %self.name, error = %err, "pull failed")
+                    }
+                }
+            })
+            .await;
     }
 
     #[tracing::instrument(name = "event", skip_all, fields(consumer = %self.name, seq, attempt))]
