@@ -56,11 +56,14 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# port_open PORT: whether something accepts connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 # wait_port NAME PORT LOG [SECONDS]: until something accepts on 127.0.0.1:PORT.
 wait_port() {
   local name=$1 port=$2 logfile=$3 seconds=${4:-60} i
   for ((i = 0; i < seconds * 10; i++)); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if port_open "$port"; then return 0; fi
     sleep 0.1
   done
   echo "--- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
@@ -81,7 +84,7 @@ wait_http() {
 # ensure_port_free NAME PORT: refuse to start on a port another program holds,
 # which would otherwise answer our readiness checks in our server's place.
 ensure_port_free() {
-  if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+  if port_open "$2"; then
     die "port $2 for $1 is already in use (another $1, or an earlier run: make down); choose another with ${1^^}_PORT"
   fi
 }

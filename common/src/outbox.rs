@@ -147,10 +147,11 @@ impl Outbox {
             .await?
             .try_collect()
             .await?;
-        let mut sent = Vec::with_capacity(rows.len());
+        let fetched = rows.len();
+        let mut sent = Vec::with_capacity(fetched);
         let mut failure = None;
-        for row in &rows {
-            let payload = row.payload.clone().into_bytes().into();
+        for row in rows {
+            let payload = row.payload.into_bytes().into();
             match bus
                 .publish_raw(&row.subject, &row.message_id, payload, HeaderMap::new())
                 .await
@@ -173,7 +174,7 @@ impl Outbox {
         }
         match failure {
             Some(err) => Err(err),
-            None => Ok(rows.len()),
+            None => Ok(fetched),
         }
     }
 }

@@ -6,8 +6,8 @@ use common::{ApiResult, AppJson};
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
-async fn spawn(routes: Router) -> (String, CancellationToken) {
-    let router = common::http::finish(routes, Readiness::new());
+async fn spawn(routes: Router, readiness: Readiness) -> (String, CancellationToken) {
+    let router = common::http::finish(routes, readiness);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
@@ -25,7 +25,8 @@ async fn echo(AppJson(value): AppJson<serde_json::Value>) -> AppJson<serde_json:
 
 #[tokio::test]
 async fn an_unexpected_error_is_a_500_without_its_cause() {
-    let (address, _stop) = spawn(Router::new().route("/boom", get(failing))).await;
+    let (address, _stop) =
+        spawn(Router::new().route("/boom", get(failing)), Readiness::new()).await;
 
     let response = reqwest::get(format!("{address}/boom")).await.unwrap();
 
@@ -41,7 +42,7 @@ async fn an_unexpected_error_is_a_500_without_its_cause() {
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_in_the_error_shape() {
-    let (address, _stop) = spawn(Router::new()).await;
+    let (address, _stop) = spawn(Router::new(), Readiness::new()).await;
 
     let response = reqwest::get(format!("{address}/no/such/route"))
         .await
@@ -54,7 +55,7 @@ async fn an_unknown_route_is_a_404_in_the_error_shape() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_413_in_the_error_shape() {
-    let (address, _stop) = spawn(Router::new().route("/echo", post(echo))).await;
+    let (address, _stop) = spawn(Router::new().route("/echo", post(echo)), Readiness::new()).await;
     let big = format!("\"{}\"", "x".repeat(common::http::BODY_LIMIT + 1));
 
     let response = reqwest::Client::new()
@@ -71,7 +72,7 @@ async fn a_body_over_the_limit_is_a_413_in_the_error_shape() {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_a_400_in_the_error_shape() {
-    let (address, _stop) = spawn(Router::new().route("/echo", post(echo))).await;
+    let (address, _stop) = spawn(Router::new().route("/echo", post(echo)), Readiness::new()).await;
     let client = reqwest::Client::new();
 
     let no_content_type = client
@@ -96,7 +97,7 @@ async fn a_body_that_is_not_json_is_a_400_in_the_error_shape() {
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
-    let (address, _stop) = spawn(Router::new()).await;
+    let (address, _stop) = spawn(Router::new(), Readiness::new()).await;
 
     let response = reqwest::get(format!("{address}/healthz")).await.unwrap();
 
@@ -107,14 +108,7 @@ async fn every_response_carries_a_request_id() {
 #[tokio::test]
 async fn readiness_reports_an_unreachable_server() {
     let readiness = Readiness::new().check("broken", || async { anyhow::bail!("down") });
-    let router = common::http::finish(Router::new(), readiness);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(common::http::serve(
-        listener,
-        router,
-        CancellationToken::new(),
-    ));
+    let (address, _stop) = spawn(Router::new(), readiness).await;
 
     let response = reqwest::get(format!("{address}/readyz")).await.unwrap();
 
