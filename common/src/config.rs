@@ -133,6 +133,10 @@ impl BusSettings {
                     "NATS_RETRY_DELAY_MS",
                     defaults.retry_delay.as_millis() as u64,
                 )?,
+                max_retry_delay: millis(
+                    "NATS_MAX_RETRY_DELAY_MS",
+                    defaults.max_retry_delay.as_millis() as u64,
+                )?,
                 concurrency: optional("NATS_LISTENER_CONCURRENCY", defaults.concurrency)?,
             },
         })

@@ -2,10 +2,14 @@
 //! line per request, body limit), the 404 fallback, serving with graceful
 //! shutdown, and the shutdown signal itself.
 
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -52,6 +56,60 @@ pub async fn serve(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
+}
+
+/// A built service: bound to its port, its background work (listeners,
+/// outbox relay) started, not yet serving HTTP.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds `host:port` (port 0 picks a free one) for `router`. The
+    /// background tasks must end when `shutdown` is cancelled.
+    pub async fn bind(
+        host: &str,
+        port: u16,
+        router: Router,
+        shutdown: CancellationToken,
+        background: Vec<JoinHandle<()>>,
+    ) -> anyhow::Result<Self> {
+        let address = format!("{host}:{port}");
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        Ok(Self {
+            listener,
+            router,
+            shutdown,
+            background,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    /// Serves until the shutdown token is cancelled, then finishes the
+    /// requests and the messages in hand before it returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = serve(self.listener, self.router, self.shutdown).await;
+        for task in self.background {
+            if let Err(err) = task.await {
+                tracing::error!(error = %err, "a background task failed");
+            }
+        }
+        served
+    }
 }
 
 /// A token that is cancelled on SIGTERM or Ctrl-C.

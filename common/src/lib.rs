@@ -10,8 +10,10 @@ pub mod health;
 pub mod http;
 pub mod json;
 pub mod listener;
+pub mod money;
 pub mod mongo;
 pub mod outbox;
+pub mod replica;
 pub mod session;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
@@ -19,3 +21,4 @@ pub mod testing;
 
 pub use error::{ApiError, ApiResult, ErrorItem};
 pub use json::AppJson;
+pub use money::Price;

@@ -30,8 +30,9 @@ pub struct ListenerConfig {
     pub ack_wait: Duration,
     /// Deliveries before a failing message is parked on the dead-letter subject.
     pub max_deliver: i64,
-    /// The first nak delay; it doubles with every delivery, up to `ack_wait`.
+    /// The first nak delay; it doubles with every delivery, up to `max_retry_delay`.
     pub retry_delay: Duration,
+    pub max_retry_delay: Duration,
     /// Messages one instance handles at once.
     pub concurrency: usize,
 }
@@ -42,6 +43,7 @@ impl Default for ListenerConfig {
             ack_wait: Duration::from_secs(30),
             max_deliver: 10,
             retry_delay: Duration::from_millis(200),
+            max_retry_delay: Duration::from_secs(30),
             concurrency: 8,
         }
     }
@@ -253,7 +255,7 @@ impl Listener {
         self.config
             .retry_delay
             .saturating_mul(1 << doublings)
-            .min(self.config.ack_wait)
+            .min(self.config.max_retry_delay)
     }
 
     async fn park(&self, message: &Message, sequence: u64, reason: &str) -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, doc};
 use mongodb::options::IndexOptions;
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -22,6 +22,10 @@ use tokio_util::sync::CancellationToken;
 use crate::bus::Bus;
 use crate::events::Event;
 
+/// How long a transaction keeps being retried after transient errors
+/// (write conflicts, an election) before the error is returned.
+const TRANSACTION_DEADLINE: Duration = Duration::from_secs(60);
+
 /// Rows one relay pass publishes at most.
 const BATCH: i64 = 100;
 /// How often the relay looks for rows nobody told it about (after a crash,
@@ -29,6 +33,71 @@ const BATCH: i64 = 100;
 const POLL: Duration = Duration::from_secs(1);
 /// How long the relay waits after the bus or the database failed.
 const BACKOFF: Duration = Duration::from_secs(1);
+
+/// What the body of a [`crate::transaction!`] gives.
+pub type TxResult<T> = mongodb::error::Result<T>;
+
+/// Runs `$body` in one transaction of `$outbox`'s database, retried whole on
+/// a transient error, and wakes the relay once it is committed. `$body` is
+/// a block that uses `$session` (a `&mut ClientSession`) for every read and
+/// write, stages its events with [`Outbox::stage`], and gives a
+/// [`TxResult`]. A macro rather than a function taking an async closure:
+/// such closures that borrow are not `Send` to today's compiler.
+#[macro_export]
+macro_rules! transaction {
+    ($outbox:expr, |$session:ident| $body:block) => {
+        async {
+            let outbox: &$crate::outbox::Outbox = &$outbox;
+            let mut session = outbox.start_session().await?;
+            let started = ::std::time::Instant::now();
+            loop {
+                session.start_transaction().await?;
+                let outcome: $crate::outbox::TxResult<_> = {
+                    let $session = &mut session;
+                    async { $body }.await
+                };
+                if let Some(value) = $crate::outbox::finish(&mut session, outcome, started).await? {
+                    outbox.notify();
+                    break $crate::outbox::TxResult::Ok(value);
+                }
+            }
+        }
+    };
+}
+
+/// Commits or aborts the transaction in `session` after its body gave
+/// `outcome`. `None` means a transient error: run the body again.
+#[doc(hidden)]
+pub async fn finish<T>(
+    session: &mut ClientSession,
+    outcome: TxResult<T>,
+    started: std::time::Instant,
+) -> TxResult<Option<T>> {
+    use mongodb::error::{TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
+    let retry = |err: &mongodb::error::Error, label: &str| {
+        err.contains_label(label) && started.elapsed() < TRANSACTION_DEADLINE
+    };
+    let value = match outcome {
+        Ok(value) => value,
+        Err(err) => {
+            // The server may have aborted it already; the error that matters is `err`.
+            let _ = session.abort_transaction().await;
+            return if retry(&err, TRANSIENT_TRANSACTION_ERROR) {
+                Ok(None)
+            } else {
+                Err(err)
+            };
+        }
+    };
+    loop {
+        match session.commit_transaction().await {
+            Ok(()) => return Ok(Some(value)),
+            Err(err) if retry(&err, UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
+            Err(err) if retry(&err, TRANSIENT_TRANSACTION_ERROR) => return Ok(None),
+            Err(err) => return Err(err),
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -47,6 +116,7 @@ struct Row {
 /// A service's outbox collection. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
+    client: Client,
     rows: Collection<Row>,
     wake: Arc<Notify>,
 }
@@ -54,9 +124,15 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(database: &Database) -> Self {
         Self {
+            client: database.client().clone(),
             rows: database.collection("outbox"),
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// A session to run a transaction in (see [`crate::transaction!`]).
+    pub async fn start_session(&self) -> mongodb::error::Result<ClientSession> {
+        self.client.start_session().await
     }
 
     /// Creates the index the relay reads pending rows by.

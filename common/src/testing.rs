@@ -11,8 +11,10 @@ use futures::StreamExt;
 
 use crate::bus::Bus;
 use crate::config::{BusSettings, Secret, ServiceSettings};
+use crate::error::ErrorBody;
 use crate::events::Event;
 use crate::listener::ListenerConfig;
+use crate::session::{SessionUser, Sessions};
 
 /// The key every test service signs sessions with.
 pub const JWT_KEY: &str = "test-only-signing-key";
@@ -66,7 +68,9 @@ pub fn service_settings(service: &str) -> ServiceSettings {
     }
 }
 
-/// A fresh prefix and stream; listeners retry fast so tests stay quick.
+/// A fresh prefix and stream. Listeners retry fast so tests stay quick, and
+/// often enough (about 10 s in all) that an event waiting for another one
+/// is not parked while a loaded machine catches up.
 pub fn bus_settings() -> BusSettings {
     let name = unique("t");
     BusSettings {
@@ -76,8 +80,9 @@ pub fn bus_settings() -> BusSettings {
         stream_replicas: 1,
         listener: ListenerConfig {
             ack_wait: Duration::from_secs(5),
-            max_deliver: 5,
+            max_deliver: 20,
             retry_delay: Duration::from_millis(50),
+            max_retry_delay: Duration::from_millis(500),
             concurrency: 8,
         },
     }
@@ -86,6 +91,33 @@ pub fn bus_settings() -> BusSettings {
 /// A Redis key prefix no other test uses.
 pub fn redis_prefix() -> String {
     format!("{}:", unique("t"))
+}
+
+/// A user no other test has, and the `Cookie` header value that signs them
+/// in with [`JWT_KEY`]: what the auth service would have issued.
+pub fn signed_in(label: &str) -> (SessionUser, String) {
+    let user = SessionUser {
+        id: mongodb::bson::oid::ObjectId::new().to_hex(),
+        email: format!("{}@example.com", unique(label)),
+    };
+    let sessions = Sessions::new(&Secret::new(JWT_KEY), Duration::from_secs(3600), false);
+    let token = sessions.token_for(&user).expect("a token");
+    (user, format!("session={token}"))
+}
+
+/// Asserts that `response` has `status` and the error shape, and returns its
+/// items as (message, field) pairs.
+pub async fn error_items(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+) -> Vec<(String, Option<String>)> {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let body: ErrorBody = response.json().await.expect("a body in the error shape");
+    assert!(!body.errors.is_empty(), "the error list is empty");
+    body.errors
+        .into_iter()
+        .map(|e| (e.message, e.field))
+        .collect()
 }
 
 /// Polls `check` until it gives `Some`, failing the test after [`DEADLINE`].
@@ -105,6 +137,59 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Waits until the durable consumer `consumer` has nothing pending and
+/// nothing unacknowledged: every message so far was handled.
+pub async fn drained(bus: &Bus, consumer: &str) {
+    let stream = bus
+        .jetstream()
+        .get_stream(bus.stream_name())
+        .await
+        .expect("stream exists");
+    eventually(&format!("{consumer} to be drained"), || {
+        let stream = stream.clone();
+        async move {
+            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+                stream.get_consumer(consumer).await.ok()?;
+            let info = consumer.info().await.ok()?;
+            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+        }
+    })
+    .await;
+}
+
+/// Messages the stream holds on `subject` (without prefix).
+pub async fn stored(bus: &Bus, subject: &str) -> u64 {
+    let stream = bus
+        .jetstream()
+        .get_stream(bus.stream_name())
+        .await
+        .expect("stream exists");
+    let mut info = stream
+        .info_with_subjects(bus.subject(subject))
+        .await
+        .expect("stream info");
+    let mut total = 0;
+    while let Some(Ok((_, count))) = info.next().await {
+        total += count as u64;
+    }
+    total
+}
+
+/// Publishes `event` again under a fresh message id, as a publisher that
+/// retried after the server's duplicate window would: the server stores it
+/// again, so the listener itself must recognise the duplicate.
+pub async fn publish_again<E: Event>(bus: &Bus, event: &E) {
+    let payload = serde_json::to_vec(event).expect("event encodes");
+    bus.publish_raw(
+        E::SUBJECT,
+        &unique("again"),
+        payload.into(),
+        async_nats::HeaderMap::new(),
+    )
+    .await
+    .expect("published");
 }
 
 /// Reads every event of one type from the start of the stream, in order.

@@ -1,8 +1,6 @@
 //! Starts the auth service in-process on port 0 with a fresh database, and
 //! speaks to it with typed helpers.
 
-use auth::startup::Application;
-use common::error::ErrorBody;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -23,7 +21,7 @@ impl Drop for TestApp {
 pub async fn spawn_app() -> TestApp {
     let settings = common::testing::service_settings("auth");
     let shutdown = CancellationToken::new();
-    let app = Application::build(&settings, shutdown.clone())
+    let app = auth::startup::build(&settings, shutdown.clone())
         .await
         .expect("the service builds");
     let address = format!("http://{}", app.address());
@@ -127,13 +125,4 @@ pub fn session_cookie(response: &Response) -> Option<SetCookie> {
         })
 }
 
-/// Asserts the error shape and returns its items as (message, field) pairs.
-pub async fn errors(response: Response, status: StatusCode) -> Vec<(String, Option<String>)> {
-    assert_eq!(response.status(), status);
-    let body: ErrorBody = response.json().await.expect("a body in the error shape");
-    assert!(!body.errors.is_empty(), "the error list is empty");
-    body.errors
-        .into_iter()
-        .map(|e| (e.message, e.field))
-        .collect()
-}
+pub use common::testing::error_items as errors;

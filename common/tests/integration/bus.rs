@@ -3,10 +3,10 @@ use std::time::Duration;
 
 use common::events::{Event, TicketCreated};
 use common::listener::{DEAD_REASON_HEADER, Failure, consumer_name, dead_letter_subject};
-use common::testing::{DEADLINE, Probe, bus_settings};
+use common::testing::{DEADLINE, Probe};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Tally, drained, start_listener, stored, test_bus, ticket};
+use crate::helpers::{MAX_DELIVER, Tally, drained, start_listener, stored, test_bus, ticket};
 
 const CONSUMER: &str = "orders-ticket-created";
 
@@ -122,7 +122,7 @@ async fn a_message_that_always_fails_is_dead_lettered_and_the_next_is_handled() 
     drained(&bus, CONSUMER).await;
     assert_eq!(
         attempts.get("t0"),
-        bus_settings().listener.max_deliver as usize,
+        MAX_DELIVER as usize,
         "bounded deliveries"
     );
     assert_eq!(attempts.get("t1"), 1, "the next message was handled");

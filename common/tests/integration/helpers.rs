@@ -5,9 +5,12 @@ use std::future::Future;
 
 use common::bus::Bus;
 use common::events::TicketCreated;
-use common::listener::{self, Handled};
+use common::listener::{self, Handled, ListenerConfig};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// Deliveries before the test listener gives up: few, so giving up is quick.
+pub const MAX_DELIVER: i64 = 5;
 
 pub async fn test_bus() -> Bus {
     Bus::connect(&common::testing::bus_settings())
@@ -50,34 +53,7 @@ impl Tally {
     }
 }
 
-/// Waits until the consumer has nothing pending and nothing unacknowledged.
-pub async fn drained(bus: &Bus, consumer: &str) {
-    let stream = bus.jetstream().get_stream(bus.stream_name()).await.unwrap();
-    common::testing::eventually(&format!("{consumer} to be drained"), || {
-        let stream = stream.clone();
-        async move {
-            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-                stream.get_consumer(consumer).await.ok()?;
-            let info = consumer.info().await.ok()?;
-            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-        }
-    })
-    .await;
-}
-
-/// Messages the stream holds on `subject` (without prefix).
-pub async fn stored(bus: &Bus, subject: &str) -> u64 {
-    let stream = bus.jetstream().get_stream(bus.stream_name()).await.unwrap();
-    let mut info = stream
-        .info_with_subjects(bus.subject(subject))
-        .await
-        .unwrap();
-    let mut total = 0;
-    while let Some(Ok((_, count))) = futures::StreamExt::next(&mut info).await {
-        total += count as u64;
-    }
-    total
-}
+pub use common::testing::{drained, stored};
 
 /// Starts one instance of `orders`' durable listener for `ticket.created`.
 /// Every delivery is counted in the returned tally; `outcome` gets the event
@@ -93,7 +69,10 @@ where
 {
     let tally = Tally::default();
     let seen = tally.clone();
-    let config = common::testing::bus_settings().listener;
+    let config = ListenerConfig {
+        max_deliver: MAX_DELIVER,
+        ..common::testing::bus_settings().listener
+    };
     let task = listener::listen(
         bus,
         "orders",

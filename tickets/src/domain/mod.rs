@@ -1,0 +1,6 @@
+//! The tickets service's validated types.
+
+mod title;
+
+pub use common::Price;
+pub use title::Title;

@@ -1,0 +1,8 @@
+//! The tickets service's API and listeners, exercised over HTTP and the real
+//! bus against a real database.
+
+mod create;
+mod helpers;
+mod listeners;
+mod show_and_list;
+mod update;
