@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks `make up` as a newcomer meets it, on free ports and a fresh state
-# folder so it runs beside a real `make up`: the platform answers
-# /api/users/currentuser through the proxy, and `make down` stops it all.
+# folder so it runs beside a real `make up`: every service answers through
+# the proxy, and `make down` stops it all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,9 +21,15 @@ for ((i = 0; i < 3000; i++)); do
   sleep 0.1
 done
 grep -q "http://localhost:$HTTP_PORT" "$STATE_DIR/up.log" || fail "make up did not print the URL"
-url="http://localhost:$HTTP_PORT/api/users/currentuser"
-body=$(curl -fsS "$url") || fail "GET $url failed"
-[ "$body" = '{"currentUser":null}' ] || fail "GET $url answered '$body'"
+base="http://localhost:$HTTP_PORT"
+expect() { # METHOD PATH STATUS BODY
+  local answer
+  answer=$(curl -sS -X "$1" -w ' %{http_code}' "$base$2") || fail "$1 $2 failed"
+  [ "$answer" = "$4 $3" ] || fail "$1 $2 answered '$answer', expected '$4 $3'"
+}
+expect GET /api/users/currentuser 200 '{"currentUser":null}'
+expect GET /api/tickets 200 '[]'
+expect GET /api/orders 401 '{"errors":[{"message":"Not authorized"}]}'
 
 pids=$(awk '{print $1}' "$STATE_DIR/pids")
 "$ROOT/scripts/down.sh" >/dev/null
@@ -31,4 +37,4 @@ for ((i = 0; i < 300; i++)); do kill -0 $up_pid 2>/dev/null || break; sleep 0.1;
 kill -0 $up_pid 2>/dev/null && fail "make up still runs after make down"
 for pid in $pids; do kill -0 "$pid" 2>/dev/null && fail "process $pid still runs after make down"; done
 rm -rf "$STATE_DIR"
-echo "smoke-up: make up served $url and make down stopped everything"
+echo "smoke-up: make up served every service through the proxy and make down stopped everything"

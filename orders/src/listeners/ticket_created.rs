@@ -1,0 +1,19 @@
+//! `ticket.created`: a new ticket joins the replica.
+
+use common::events::TicketCreated;
+use common::listener::Handled;
+
+use super::{record_id, verdict};
+use crate::repository::{Orders, TicketData};
+
+#[tracing::instrument(skip_all, fields(ticket_id = %event.id, version = event.version))]
+pub async fn replicate(orders: Orders, event: TicketCreated) -> Handled {
+    let ticket = TicketData {
+        id: record_id(&event.id)?,
+        version: event.version,
+        title: event.title,
+        price: event.price,
+        user_id: event.user_id,
+    };
+    verdict(orders.apply_ticket(ticket).await?)
+}

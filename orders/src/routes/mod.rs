@@ -1,0 +1,77 @@
+//! The orders service's routes, one file per endpoint, and the order as the
+//! API shows it.
+
+mod cancel;
+mod create;
+mod list;
+mod show;
+
+use axum::Router;
+use axum::extract::FromRef;
+use chrono::{DateTime, SecondsFormat, Utc};
+use common::Price;
+use common::events::OrderStatus;
+use common::session::Sessions;
+use serde::{Serialize, Serializer};
+
+use crate::repository::{OrderRecord, Orders};
+
+/// What every handler of this service can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub orders: Orders,
+    pub sessions: Sessions,
+    /// How long a new order holds its ticket.
+    pub expiration_window: chrono::Duration,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(create::router())
+        .merge(list::router())
+        .merge(show::router())
+        .merge(cancel::router())
+        .with_state(state)
+}
+
+/// An order as the API shows it: the price as a decimal.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderView {
+    id: String,
+    user_id: String,
+    status: OrderStatus,
+    #[serde(serialize_with = "millis")]
+    expires_at: DateTime<Utc>,
+    version: i64,
+    ticket: TicketView,
+}
+
+#[derive(Debug, Serialize)]
+struct TicketView {
+    id: String,
+    title: String,
+    price: Price,
+}
+
+impl From<OrderRecord> for OrderView {
+    fn from(order: OrderRecord) -> Self {
+        Self {
+            id: order.id.to_hex(),
+            user_id: order.user_id.clone(),
+            status: order.status,
+            expires_at: order.expires_at(),
+            version: order.version,
+            ticket: TicketView {
+                id: order.ticket.id,
+                title: order.ticket.title,
+                price: Price::from_cents(order.ticket.price),
+            },
+        }
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, as JavaScript's `Date` prints it.
+fn millis<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
