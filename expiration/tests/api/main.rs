@@ -1,0 +1,5 @@
+//! The expiration service against real Redis and the real bus.
+
+mod expiry;
+mod helpers;
+mod schedule;
