@@ -55,8 +55,23 @@ pub fn unique(label: &str) -> String {
     )
 }
 
+/// Shows the services' logs in a test's output when `TEST_LOG` is set
+/// (to a filter such as `info` or `payments=debug`).
+pub fn show_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// Settings for a service under test: port 0, a fresh database, dev mode.
 pub fn service_settings(service: &str) -> ServiceSettings {
+    show_logs();
     ServiceSettings {
         host: "127.0.0.1".to_string(),
         port: 0,

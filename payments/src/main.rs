@@ -1,7 +1,9 @@
-//! The payments service. Placeholder until its issue lands: it builds so the workspace
-//! layout is complete, and does nothing.
-
-fn main() {
-    eprintln!("payments: not built yet");
-    std::process::exit(1);
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = payments::config::Settings::from_env()?;
+    common::telemetry::init(!settings.service.dev_mode);
+    let app = payments::startup::build(&settings, common::http::shutdown_signal()).await?;
+    tracing::info!(address = %app.address(), "payments listening");
+    app.run_until_stopped().await?;
+    Ok(())
 }

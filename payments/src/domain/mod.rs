@@ -1,0 +1,5 @@
+//! The payments service's validated types.
+
+mod token;
+
+pub use token::PaymentToken;

@@ -1,0 +1,105 @@
+//! Payments, charge attempts and the replica of orders in Mongo: the only
+//! code of this service that touches the database.
+
+mod attempts;
+mod payments;
+mod replica;
+
+use anyhow::Context as _;
+use common::events::OrderStatus;
+use common::outbox::Outbox;
+use mongodb::bson::doc;
+use mongodb::bson::oid::ObjectId;
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
+use serde::{Deserialize, Serialize};
+
+pub use attempts::Attempt;
+pub use payments::Recorded;
+pub use replica::{Changed, OrderData};
+
+/// An order as payments knows it: the orders service's fields at `version`,
+/// plus the payment attached to it, which only this service decides.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRecord {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: String,
+    /// In cents.
+    pub price: i64,
+    pub status: OrderStatus,
+    pub version: i64,
+    pub expires_at: mongodb::bson::DateTime,
+    #[serde(default)]
+    pub payment_id: Option<ObjectId>,
+}
+
+/// A successful charge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRecord {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub order_id: ObjectId,
+    /// The PaymentIntent's id.
+    pub stripe_id: String,
+    /// In cents.
+    pub amount: i64,
+    pub created_at: mongodb::bson::DateTime,
+    /// Its order was cancelled: the money goes back.
+    #[serde(default)]
+    pub refund_due: bool,
+    #[serde(default)]
+    pub stripe_refund_id: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Payments {
+    orders: Collection<OrderRecord>,
+    payments: Collection<PaymentRecord>,
+    attempts: Collection<attempts::AttemptRecord>,
+    outbox: Outbox,
+}
+
+impl Payments {
+    pub fn new(database: &Database) -> Self {
+        Self {
+            orders: database.collection("orders"),
+            payments: database.collection("payments"),
+            attempts: database.collection("attempts"),
+            outbox: Outbox::new(database),
+        }
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// One payment per order, and the refunds still to make, found by index.
+    pub async fn init(&self) -> anyhow::Result<()> {
+        self.outbox.init().await?;
+        let one_per_order = IndexModel::builder()
+            .keys(doc! { "orderId": 1 })
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .name("one_per_order".to_string())
+                    .build(),
+            )
+            .build();
+        let refunds_due = IndexModel::builder()
+            .keys(doc! { "refundDue": 1 })
+            .options(
+                IndexOptions::builder()
+                    .name("refunds_due".to_string())
+                    .build(),
+            )
+            .build();
+        self.payments
+            .create_indexes([one_per_order, refunds_due])
+            .await
+            .context("cannot create the payments' indexes")?;
+        Ok(())
+    }
+}
