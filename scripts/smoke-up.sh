@@ -30,6 +30,7 @@ expect() { # METHOD PATH STATUS BODY
 expect GET /api/users/currentuser 200 '{"currentUser":null}'
 expect GET /api/tickets 200 '[]'
 expect GET /api/orders 401 '{"errors":[{"message":"Not authorized"}]}'
+expect POST /api/payments 401 '{"errors":[{"message":"Not authorized"}]}'
 
 pids=$(awk '{print $1}' "$STATE_DIR/pids")
 "$ROOT/scripts/down.sh" >/dev/null
