@@ -2,4 +2,5 @@
 
 mod expiry;
 mod helpers;
+mod redis_restart;
 mod schedule;

@@ -3,6 +3,7 @@
 
 mod expiration_complete;
 mod payment_created;
+mod payment_refunded;
 mod ticket_created;
 mod ticket_updated;
 
@@ -26,7 +27,8 @@ pub async fn start(
     orders: &Orders,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let (created, updated, expired, paid) = (
+    let (created, updated, expired, paid, refunded) = (
+        orders.clone(),
         orders.clone(),
         orders.clone(),
         orders.clone(),
@@ -47,6 +49,10 @@ pub async fn start(
         .await?,
         listen(bus, SERVICE, config, shutdown.clone(), move |event| {
             payment_created::complete(paid.clone(), event)
+        })
+        .await?,
+        listen(bus, SERVICE, config, shutdown.clone(), move |event| {
+            payment_refunded::note(refunded.clone(), event)
         })
         .await?,
     ])

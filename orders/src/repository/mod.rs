@@ -55,6 +55,11 @@ pub struct OrderRecord {
     pub ticket: OrderedTicket,
     pub version: i64,
     pub created_at: mongodb::bson::DateTime,
+    /// Payments refunded a payment made while the order was being cancelled.
+    /// A note from payments, not a change of the order's state: the version
+    /// stays, and nothing is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
 }
 
 impl OrderRecord {

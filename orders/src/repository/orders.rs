@@ -83,6 +83,7 @@ impl Orders {
                 },
                 version: 0,
                 created_at: bson::DateTime::now(),
+                refund_id: None,
             };
             self.orders
                 .insert_one(&order)
@@ -103,6 +104,18 @@ impl Orders {
             Ok(Ok(order))
         })
         .await
+    }
+
+    /// Notes that the order's payment was refunded; false if there is no such order.
+    pub async fn note_refund(&self, id: ObjectId, refund_id: &str) -> mongodb::error::Result<bool> {
+        let noted = self
+            .orders
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "refundId": refund_id } },
+            )
+            .await?;
+        Ok(noted.matched_count == 1)
     }
 
     /// The buyer's orders, newest first.

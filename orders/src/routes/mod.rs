@@ -45,6 +45,8 @@ struct OrderView {
     expires_at: DateTime<Utc>,
     version: i64,
     ticket: TicketView,
+    /// The order was paid while it was being cancelled, and the payment refunded.
+    refunded: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +69,7 @@ impl From<OrderRecord> for OrderView {
                 title: order.ticket.title,
                 price: Price::from_cents(order.ticket.price),
             },
+            refunded: order.refund_id.is_some(),
         }
     }
 }

@@ -211,3 +211,34 @@ async fn a_ticket_replicated_from_a_malformed_event_is_parked() {
 
     assert!(parked.next_message(DEADLINE).await.is_some());
 }
+
+#[tokio::test]
+async fn a_refund_is_shown_on_the_cancelled_order_without_a_new_version() {
+    let app = spawn_app().await;
+    let ticket = app.seeded_ticket().await;
+    let (buyer, _) = user();
+    let order = app.ordered(&buyer, &ticket.id).await;
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(order["refunded"], false);
+    assert_eq!(
+        app.cancel(Some(&buyer), id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let refund = common::events::PaymentRefunded {
+        id: ObjectId::new().to_hex(),
+        order_id: id.to_string(),
+        stripe_refund_id: "re_test".into(),
+    };
+    app.bus.publish(&refund).await.unwrap();
+
+    let shown = eventually("the refund to show", || async {
+        let order = app.order(&buyer, id).await;
+        (order["refunded"] == true).then_some(order)
+    })
+    .await;
+    assert_eq!(
+        (shown["status"].as_str(), shown["version"].as_i64()),
+        (Some("cancelled"), Some(1))
+    );
+}

@@ -1,0 +1,18 @@
+//! `payment.refunded`: the payment of a cancelled order was given back; the
+//! order shows it.
+
+use anyhow::anyhow;
+use common::events::PaymentRefunded;
+use common::listener::{Failure, Handled};
+
+use super::record_id;
+use crate::repository::Orders;
+
+#[tracing::instrument(skip_all, fields(order_id = %event.order_id, payment_id = %event.id))]
+pub async fn note(orders: Orders, event: PaymentRefunded) -> Handled {
+    let id = record_id(&event.order_id)?;
+    if !orders.note_refund(id, &event.stripe_refund_id).await? {
+        return Err(Failure::Reject(anyhow!("no such order")));
+    }
+    Ok(())
+}
