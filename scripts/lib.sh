@@ -41,6 +41,15 @@ ensure_python_packages() {
   fi
 }
 
+# Debian's Chromium and its driver, for the browser tests (`make test` only).
+ensure_browser() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing chromium and chromium-driver from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  fi
+}
+
 ensure_rust() {
   command -v cargo >/dev/null || die "cargo is not installed (https://rustup.rs)"
 }

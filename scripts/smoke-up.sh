@@ -27,6 +27,8 @@ expect() { # METHOD PATH STATUS BODY
   answer=$(curl -sS -X "$1" -w ' %{http_code}' "$base$2") || fail "$1 $2 failed"
   [ "$answer" = "$4 $3" ] || fail "$1 $2 answered '$answer', expected '$4 $3'"
 }
+page=$(curl -sS -o /dev/null -w '%{http_code} %{content_type}' "$base/") || fail "GET / failed"
+[ "$page" = "200 text/html; charset=utf-8" ] || fail "GET / answered '$page'"
 expect GET /api/users/currentuser 200 '{"currentUser":null}'
 expect GET /api/tickets 200 '[]'
 expect GET /api/orders 401 '{"errors":[{"message":"Not authorized"}]}'

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ensure_installed
+ensure_browser
 
 RUN_DIR=$(mktemp -d -t ticketing-test.XXXXXX)
 PIDS_FILE="$RUN_DIR/pids"
@@ -20,7 +21,11 @@ log "starting test servers under $RUN_DIR"
 start_servers "$RUN_DIR"
 export TEST_MONGO_URI="$MONGO_URI" TEST_NATS_URL="$NATS_URL" TEST_REDIS_URL="$REDIS_URL" TEST_STRIPE_URL="$STRIPE_URL"
 
-log "building and running the workspace's tests"
+# The browser tests start the platform as `make up` does, from these binaries.
+log "building the services"
+cargo build --workspace --bins
+
+log "running the workspace's tests"
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads "${TEST_THREADS:-8}" || status=$?

@@ -17,7 +17,7 @@ MONGO_PORT=${MONGO_PORT:-27017} STRIPE_PORT=${STRIPE_PORT:-8420}
 CLIENT_PORT=${CLIENT_PORT:-3100} AUTH_PORT=${AUTH_PORT:-3101} TICKETS_PORT=${TICKETS_PORT:-3102}
 ORDERS_PORT=${ORDERS_PORT:-3103} PAYMENTS_PORT=${PAYMENTS_PORT:-3104} EXPIRATION_PORT=${EXPIRATION_PORT:-3105}
 # The services this stage of the platform has; later ones join the list.
-SERVICES=(auth tickets orders expiration payments)
+SERVICES=(auth tickets orders expiration payments client)
 
 PIDS_FILE="$STATE_DIR/pids"
 LOGS="$STATE_DIR/logs"
@@ -47,8 +47,12 @@ if [ -z "${JWT_KEY:-}" ]; then
 fi
 export HOST=127.0.0.1 MONGO_URI NATS_URL JWT_KEY DEV_MODE=true RUST_LOG=${RUST_LOG:-info}
 export NATS_PREFIX=${NATS_PREFIX:-ticketing} REDIS_URL STRIPE_API_BASE="$STRIPE_URL"
-# localstripe takes any key of the right shape.
+# localstripe takes any key of the right shape, and serves a stand-in for Stripe.js.
 export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_localstripe}
+export STRIPE_PUBLISHABLE_KEY=${STRIPE_PUBLISHABLE_KEY:-pk_test_localstripe}
+export STRIPE_JS_URL="$STRIPE_URL/js.stripe.com/v3/"
+# The client reaches the APIs through the proxy, as it does through the ingress.
+export API_BASE_URL="http://127.0.0.1:$HTTP_PORT"
 export EXPIRATION_WINDOW_SECONDS=${EXPIRATION_WINDOW_SECONDS:-900}
 
 port_of() { local var="${1^^}_PORT"; echo "${!var}"; }

@@ -1,7 +1,9 @@
-//! The client service. Placeholder until its issue lands: it builds so the workspace
-//! layout is complete, and does nothing.
-
-fn main() {
-    eprintln!("client: not built yet");
-    std::process::exit(1);
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = client::config::Settings::from_env()?;
+    common::telemetry::init(!settings.dev_mode);
+    let app = client::startup::build(&settings, common::http::shutdown_signal()).await?;
+    tracing::info!(address = %app.address(), "client listening");
+    app.run_until_stopped().await?;
+    Ok(())
 }

@@ -24,9 +24,15 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps a service's routes with the health routes, the 404 fallback and the
-/// shared layers.
+/// Wraps a service's routes with the health routes, the 404 fallback in the
+/// error shape and the shared layers.
 pub fn finish(routes: Router, readiness: Readiness) -> Router {
+    with_layers(routes.fallback(not_found), readiness)
+}
+
+/// Adds the health routes and the shared layers to routes that bring their
+/// own fallback (the web client answers unknown pages in HTML).
+pub fn with_layers(routes: Router, readiness: Readiness) -> Router {
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
@@ -41,7 +47,6 @@ pub fn finish(routes: Router, readiness: Readiness) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
     routes
         .merge(readiness.router())
-        .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layers)
 }
