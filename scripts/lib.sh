@@ -4,7 +4,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-PYTHON_PACKAGES=(--pre "SecantusDB" "localstripe")
+PYTHON_PACKAGES=(--pre "SecantusDB" "localstripe" "kubernetes-validate")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -29,10 +29,12 @@ ensure_debian_packages() {
   fi
 }
 
-# SecantusDB (MongoDB wire protocol) and localstripe, in a venv inside the repo.
+# SecantusDB (MongoDB wire protocol), localstripe, and kubernetes-validate
+# for the manifests, in a venv inside the repo.
 ensure_python_packages() {
-  if [ ! -x "$VENV/bin/secantusd-py" ] || ! "$VENV/bin/python" -c 'import localstripe' 2>/dev/null; then
-    log "installing SecantusDB and localstripe into .venv"
+  if [ ! -x "$VENV/bin/secantusd-py" ] || [ ! -x "$VENV/bin/kubernetes-validate" ] ||
+     ! "$VENV/bin/python" -c 'import localstripe' 2>/dev/null; then
+    log "installing SecantusDB, localstripe and kubernetes-validate into .venv"
     python3 -m venv "$VENV" 2>/dev/null || {
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
       python3 -m venv "$VENV"

@@ -36,5 +36,8 @@ fi
 log "checking that make up serves the platform"
 "$ROOT/scripts/smoke-up.sh" || status=$?
 
+log "checking the Kubernetes manifests and the release build"
+"$ROOT/scripts/check-k8s.sh" || status=$?
+
 [ $status = 0 ] && log "all tests passed" || log "tests FAILED"
 exit $status

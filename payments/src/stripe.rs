@@ -50,6 +50,9 @@ pub struct Stripe {
 
 impl Stripe {
     pub fn new(settings: &StripeSettings) -> anyhow::Result<Self> {
+        // rustls cannot choose when a build links in both of its crypto
+        // providers (a test-only crate brings the second): choose ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = ClientBuilder::new(settings.secret_key.expose())
             .url(settings.api_base.as_str())
             .timeout(TIMEOUT)

@@ -1,0 +1,33 @@
+//! Operations tooling, and the one place the Kubernetes API is used:
+//! `check` holds the rendered manifests to the platform's rules;
+//! `wait-ready` waits until a namespace's workloads are ready.
+
+pub mod manifests;
+pub mod ready;
+pub mod rules;
+
+use std::path::Path;
+
+use manifests::Manifests;
+use rules::{Context, Violation};
+
+/// The overlays `check` renders, and whether the production rules apply.
+pub const OVERLAYS: [(&str, bool); 3] = [("base", false), ("dev", false), ("prod", true)];
+
+/// Renders one overlay of `k8s_root` and checks it, with the images that
+/// `skaffold_yaml` builds.
+pub fn check_overlay(
+    k8s_root: &Path,
+    overlay: &str,
+    production: bool,
+    skaffold_yaml: &str,
+) -> anyhow::Result<Vec<Violation>> {
+    let dir = k8s_root.join(overlay);
+    let manifests = Manifests::render(&dir)?;
+    let context = Context {
+        our_images: manifests::skaffold_images(skaffold_yaml)?,
+        external_secrets: manifests::external_secrets(&dir)?,
+        production,
+    };
+    Ok(rules::check(&manifests, &context))
+}

@@ -1,0 +1,520 @@
+//! The rules every rendered overlay must follow; each rule returns what
+//! breaks it, naming the object. Production adds its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+use crate::manifests::Manifests;
+
+/// What the rules need besides the manifests.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The images skaffold builds: the platform's own.
+    pub our_images: BTreeSet<String>,
+    /// Secrets created outside the manifests (by hand, or by cert-manager).
+    pub external_secrets: BTreeSet<String>,
+    /// Whether the production rules apply.
+    pub production: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub object: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}: {}", self.rule, self.object, self.message)
+    }
+}
+
+/// Every rule that applies, in a fixed order.
+pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
+    let mut found = Found::default();
+    let workloads = workloads(manifests);
+    for workload in &workloads {
+        let ours = is_ours(workload.pod, context);
+        for container in containers(workload.pod) {
+            let object = format!("{} {}/{}", workload.kind, workload.name, container.name);
+            resources(container, &object, &mut found);
+            non_root(workload.pod, container, &object, &mut found);
+            read_only_root(container, &object, &mut found);
+            image(container, context, &object, &mut found);
+            if ours {
+                probes(container, &object, &mut found);
+                graceful_shutdown(workload.pod, container, &object, &mut found);
+            }
+        }
+    }
+    references(manifests, &workloads, context, &mut found);
+    ingress_backends(manifests, &mut found);
+    if context.production {
+        production(manifests, &workloads, context, &mut found);
+    }
+    found.0
+}
+
+#[derive(Default)]
+struct Found(Vec<Violation>);
+
+impl Found {
+    fn add(&mut self, rule: &'static str, object: &str, message: impl Into<String>) {
+        self.0.push(Violation {
+            rule,
+            object: object.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+struct Workload<'a> {
+    kind: &'static str,
+    name: String,
+    replicas: Option<i32>,
+    labels: BTreeMap<String, String>,
+    pod: &'a PodSpec,
+}
+
+fn workloads(manifests: &Manifests) -> Vec<Workload<'_>> {
+    let deployments = manifests.deployments.iter().filter_map(|d| {
+        let spec = d.spec.as_ref()?;
+        Some(Workload {
+            kind: "Deployment",
+            name: d.metadata.name.clone().unwrap_or_default(),
+            replicas: spec.replicas,
+            labels: spec
+                .template
+                .metadata
+                .as_ref()?
+                .labels
+                .clone()
+                .unwrap_or_default(),
+            pod: spec.template.spec.as_ref()?,
+        })
+    });
+    let stateful_sets = manifests.stateful_sets.iter().filter_map(|s| {
+        let spec = s.spec.as_ref()?;
+        Some(Workload {
+            kind: "StatefulSet",
+            name: s.metadata.name.clone().unwrap_or_default(),
+            replicas: spec.replicas,
+            labels: spec
+                .template
+                .metadata
+                .as_ref()?
+                .labels
+                .clone()
+                .unwrap_or_default(),
+            pod: spec.template.spec.as_ref()?,
+        })
+    });
+    deployments.chain(stateful_sets).collect()
+}
+
+fn containers(pod: &PodSpec) -> impl Iterator<Item = &Container> {
+    pod.containers
+        .iter()
+        .chain(pod.init_containers.iter().flatten())
+}
+
+/// An image without its tag or digest.
+fn repository(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(colon) if colon > image.rfind('/').unwrap_or(0) => &image[..colon],
+        _ => image,
+    }
+}
+
+/// A pod running one of the platform's own images: a service or the client.
+fn is_ours(pod: &PodSpec, context: &Context) -> bool {
+    pod.containers.iter().any(|c| {
+        c.image
+            .as_deref()
+            .is_some_and(|image| context.our_images.contains(repository(image)))
+    })
+}
+
+fn resources(container: &Container, object: &str, found: &mut Found) {
+    let resources = container.resources.as_ref();
+    for (what, map) in [
+        ("requests", resources.and_then(|r| r.requests.as_ref())),
+        ("limits", resources.and_then(|r| r.limits.as_ref())),
+    ] {
+        for resource in ["cpu", "memory"] {
+            if !map.is_some_and(|m| m.contains_key(resource)) {
+                found.add("resources", object, format!("no {resource} {what}"));
+            }
+        }
+    }
+}
+
+fn non_root(pod: &PodSpec, container: &Container, object: &str, found: &mut Found) {
+    let pod_context = pod.security_context.as_ref();
+    let context = container.security_context.as_ref();
+    let non_root = context
+        .and_then(|c| c.run_as_non_root)
+        .or(pod_context.and_then(|p| p.run_as_non_root));
+    if non_root != Some(true) {
+        found.add("non-root", object, "runAsNonRoot is not true");
+    }
+    let user = context
+        .and_then(|c| c.run_as_user)
+        .or(pod_context.and_then(|p| p.run_as_user));
+    if user == Some(0) {
+        found.add("non-root", object, "runs as user 0");
+    }
+    if context.and_then(|c| c.allow_privilege_escalation) != Some(false) {
+        found.add("non-root", object, "allowPrivilegeEscalation is not false");
+    }
+}
+
+fn read_only_root(container: &Container, object: &str, found: &mut Found) {
+    let read_only = container
+        .security_context
+        .as_ref()
+        .and_then(|c| c.read_only_root_filesystem);
+    if read_only != Some(true) {
+        found.add(
+            "read-only-root",
+            object,
+            "readOnlyRootFilesystem is not true",
+        );
+    }
+}
+
+fn image(container: &Container, context: &Context, object: &str, found: &mut Found) {
+    let Some(image) = container.image.as_deref() else {
+        found.add("images", object, "no image");
+        return;
+    };
+    let repo = repository(image);
+    if context.our_images.contains(repo) {
+        return;
+    }
+    if repo.starts_with("ticketing/") {
+        found.add(
+            "images",
+            object,
+            format!("{image} is not an image skaffold builds"),
+        );
+    } else if repo == image || image.ends_with(":latest") {
+        found.add(
+            "images",
+            object,
+            format!("{image} is a third-party image without a fixed version"),
+        );
+    }
+}
+
+fn probes(container: &Container, object: &str, found: &mut Found) {
+    let path = |probe: Option<&k8s_openapi::api::core::v1::Probe>| {
+        probe
+            .and_then(|p| p.http_get.as_ref())
+            .and_then(|h| h.path.clone())
+    };
+    if path(container.readiness_probe.as_ref()).as_deref() != Some("/readyz") {
+        found.add("probes", object, "no readiness probe on /readyz");
+    }
+    if path(container.liveness_probe.as_ref()).as_deref() != Some("/healthz") {
+        found.add("probes", object, "no liveness probe on /healthz");
+    }
+}
+
+fn graceful_shutdown(pod: &PodSpec, container: &Container, object: &str, found: &mut Found) {
+    let grace = pod.termination_grace_period_seconds.unwrap_or(30);
+    let pause = container
+        .lifecycle
+        .as_ref()
+        .and_then(|l| l.pre_stop.as_ref())
+        .and_then(|h| h.sleep.as_ref())
+        .map(|s| s.seconds);
+    match pause {
+        None => found.add(
+            "graceful-shutdown",
+            object,
+            "no preStop pause: requests may still be routed to a stopping pod",
+        ),
+        Some(seconds) if seconds + 10 > grace => found.add(
+            "graceful-shutdown",
+            object,
+            format!("a {seconds} s preStop pause leaves under 10 s of the {grace} s grace period to finish"),
+        ),
+        Some(_) => {}
+    }
+}
+
+fn references(
+    manifests: &Manifests,
+    workloads: &[Workload<'_>],
+    context: &Context,
+    found: &mut Found,
+) {
+    let secrets: BTreeMap<String, BTreeSet<String>> = manifests
+        .secrets
+        .iter()
+        .map(|s| {
+            let keys = s
+                .data
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+                .chain(s.string_data.iter().flatten().map(|(k, _)| k.clone()))
+                .collect();
+            (s.metadata.name.clone().unwrap_or_default(), keys)
+        })
+        .collect();
+    let config_maps: BTreeMap<String, BTreeSet<String>> = manifests
+        .config_maps
+        .iter()
+        .map(|c| {
+            let keys = c
+                .data
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+                .chain(c.binary_data.iter().flatten().map(|(k, _)| k.clone()))
+                .collect();
+            (c.metadata.name.clone().unwrap_or_default(), keys)
+        })
+        .collect();
+    let secret = |name: &str, key: Option<&str>, object: &str, found: &mut Found| match (
+        secrets.get(name),
+        key,
+    ) {
+        (Some(keys), Some(key)) if !keys.contains(key) => found.add(
+            "references",
+            object,
+            format!("secret {name} has no key {key}"),
+        ),
+        (Some(_), _) => {}
+        (None, _) if context.external_secrets.contains(name) => {}
+        (None, _) => found.add(
+            "references",
+            object,
+            format!("secret {name} is not defined"),
+        ),
+    };
+    let config_map = |name: &str, key: Option<&str>, object: &str, found: &mut Found| match (
+        config_maps.get(name),
+        key,
+    ) {
+        (Some(keys), Some(key)) if !keys.contains(key) => found.add(
+            "references",
+            object,
+            format!("config map {name} has no key {key}"),
+        ),
+        (Some(_), _) => {}
+        (None, _) => found.add(
+            "references",
+            object,
+            format!("config map {name} is not defined"),
+        ),
+    };
+    for workload in workloads {
+        for container in containers(workload.pod) {
+            let object = format!("{} {}/{}", workload.kind, workload.name, container.name);
+            for var in container.env.iter().flatten() {
+                let Some(from) = var.value_from.as_ref() else {
+                    continue;
+                };
+                if let Some(r) = &from.secret_key_ref {
+                    secret(&r.name, Some(&r.key), &object, found);
+                }
+                if let Some(r) = &from.config_map_key_ref {
+                    config_map(&r.name, Some(&r.key), &object, found);
+                }
+            }
+            for source in container.env_from.iter().flatten() {
+                if let Some(r) = &source.secret_ref {
+                    secret(&r.name, None, &object, found);
+                }
+                if let Some(r) = &source.config_map_ref {
+                    config_map(&r.name, None, &object, found);
+                }
+            }
+        }
+        let object = format!("{} {}", workload.kind, workload.name);
+        for volume in workload.pod.volumes.iter().flatten() {
+            if let Some(name) = volume
+                .secret
+                .as_ref()
+                .and_then(|s| s.secret_name.as_deref())
+            {
+                secret(name, None, &object, found);
+            }
+            if let Some(c) = &volume.config_map {
+                config_map(&c.name, None, &object, found);
+            }
+        }
+    }
+    for ingress in &manifests.ingresses {
+        let object = format!(
+            "Ingress {}",
+            ingress.metadata.name.as_deref().unwrap_or_default()
+        );
+        let tls = ingress.spec.iter().flat_map(|s| s.tls.iter().flatten());
+        for name in tls.filter_map(|t| t.secret_name.as_deref()) {
+            secret(name, None, &object, found);
+        }
+    }
+}
+
+fn ingress_backends(manifests: &Manifests, found: &mut Found) {
+    for ingress in &manifests.ingresses {
+        let object = format!(
+            "Ingress {}",
+            ingress.metadata.name.as_deref().unwrap_or_default()
+        );
+        let Some(spec) = &ingress.spec else { continue };
+        let paths = spec
+            .rules
+            .iter()
+            .flatten()
+            .filter_map(|r| r.http.as_ref())
+            .flat_map(|h| h.paths.iter());
+        let backends = paths
+            .map(|p| &p.backend)
+            .chain(spec.default_backend.as_ref());
+        for backend in backends {
+            let Some(target) = &backend.service else {
+                found.add(
+                    "ingress-backends",
+                    &object,
+                    "a backend that is not a service",
+                );
+                continue;
+            };
+            let Some(service) = manifests
+                .services
+                .iter()
+                .find(|s| s.metadata.name.as_deref() == Some(target.name.as_str()))
+            else {
+                found.add(
+                    "ingress-backends",
+                    &object,
+                    format!("no service {}", target.name),
+                );
+                continue;
+            };
+            let ports = service.spec.iter().flat_map(|s| s.ports.iter().flatten());
+            let wanted = target.port.as_ref();
+            let matches = ports.clone().any(|p| match wanted {
+                Some(w) if w.number.is_some() => w.number == Some(p.port),
+                Some(w) => w.name.is_some() && w.name == p.name,
+                None => false,
+            });
+            if !matches {
+                found.add(
+                    "ingress-backends",
+                    &object,
+                    format!("service {} has no such port", target.name),
+                );
+            }
+        }
+    }
+}
+
+fn production(
+    manifests: &Manifests,
+    workloads: &[Workload<'_>],
+    context: &Context,
+    found: &mut Found,
+) {
+    for workload in workloads
+        .iter()
+        .filter(|w| w.kind == "Deployment" && is_ours(w.pod, context))
+    {
+        let object = format!("Deployment {}", workload.name);
+        if workload.replicas.unwrap_or(1) < 2 {
+            found.add("replicas", &object, "fewer than two replicas");
+        }
+        let budgeted = manifests.disruption_budgets.iter().any(|pdb| {
+            let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
+            let labels = selector.and_then(|s| s.match_labels.as_ref());
+            labels.is_some_and(|l| {
+                !l.is_empty() && l.iter().all(|(k, v)| workload.labels.get(k) == Some(v))
+            })
+        });
+        if !budgeted {
+            found.add(
+                "disruption-budgets",
+                &object,
+                "no PodDisruptionBudget selects its pods",
+            );
+        }
+        let scaled = manifests.autoscalers.iter().any(|hpa| {
+            hpa.spec.as_ref().is_some_and(|s| {
+                s.scale_target_ref.kind == "Deployment"
+                    && s.scale_target_ref.name == workload.name
+                    && s.min_replicas.unwrap_or(1) >= 2
+            })
+        });
+        if !scaled {
+            found.add(
+                "autoscalers",
+                &object,
+                "no HorizontalPodAutoscaler keeps two replicas or more",
+            );
+        }
+    }
+    let nats = workloads
+        .iter()
+        .find(|w| w.kind == "StatefulSet" && w.name == "nats");
+    if nats.and_then(|n| n.replicas).unwrap_or(1) < 3 {
+        found.add(
+            "nats-cluster",
+            "StatefulSet nats",
+            "fewer than three NATS servers",
+        );
+    }
+    let stream_replicas = manifests
+        .config_maps
+        .iter()
+        .find_map(|c| c.data.as_ref()?.get("NATS_STREAM_REPLICAS").cloned());
+    if stream_replicas.as_deref() != Some("3") {
+        found.add(
+            "nats-cluster",
+            "ConfigMap ticketing-config",
+            "the stream is not kept three times (NATS_STREAM_REPLICAS)",
+        );
+    }
+    for ingress in &manifests.ingresses {
+        let object = format!(
+            "Ingress {}",
+            ingress.metadata.name.as_deref().unwrap_or_default()
+        );
+        let has_tls = ingress
+            .spec
+            .as_ref()
+            .and_then(|s| s.tls.as_ref())
+            .is_some_and(|t| !t.is_empty());
+        let annotations = ingress.metadata.annotations.clone().unwrap_or_default();
+        let issued = ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"]
+            .iter()
+            .any(|a| annotations.contains_key(*a));
+        if !has_tls || !issued {
+            found.add("tls", &object, "no TLS section with a cert-manager issuer");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_repository_drops_tag_and_digest_but_keeps_a_registry_port() {
+        assert_eq!(repository("ticketing/orders"), "ticketing/orders");
+        assert_eq!(repository("ticketing/orders:abc123"), "ticketing/orders");
+        assert_eq!(repository("mongo:7.0.14"), "mongo");
+        assert_eq!(
+            repository("registry:5000/ticketing/orders"),
+            "registry:5000/ticketing/orders"
+        );
+        assert_eq!(repository("nats@sha256:abcd"), "nats");
+    }
+}
