@@ -25,25 +25,49 @@ impl std::fmt::Display for Waiting {
     }
 }
 
+/// Where one workload's rollout stands, whatever its kind.
+struct Rollout {
+    object: String,
+    generation: Option<i64>,
+    observed: Option<i64>,
+    wanted: i32,
+    ready: i32,
+    updated: i32,
+}
+
+impl Rollout {
+    /// Done once the controller has seen the current spec and every wanted
+    /// replica is updated and ready.
+    fn waiting(self) -> Option<Waiting> {
+        let done = self.observed >= self.generation
+            && self.ready >= self.wanted
+            && self.updated >= self.wanted;
+        (!done).then_some(Waiting {
+            object: self.object,
+            ready: self.ready,
+            wanted: self.wanted,
+        })
+    }
+}
+
 /// The Deployments whose rollout has not finished.
 pub fn deployments_waiting(deployments: &[Deployment]) -> Vec<Waiting> {
     deployments
         .iter()
         .filter_map(|d| {
-            let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
             let status = d.status.clone().unwrap_or_default();
-            let current = status.observed_generation >= d.metadata.generation;
-            let ready = status.ready_replicas.unwrap_or(0);
-            let updated = status.updated_replicas.unwrap_or(0);
-            let done = current && ready >= wanted && updated >= wanted;
-            (!done).then(|| Waiting {
+            Rollout {
                 object: format!(
                     "Deployment {}",
                     d.metadata.name.as_deref().unwrap_or_default()
                 ),
-                ready,
-                wanted,
-            })
+                generation: d.metadata.generation,
+                observed: status.observed_generation,
+                wanted: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                ready: status.ready_replicas.unwrap_or(0),
+                updated: status.updated_replicas.unwrap_or(0),
+            }
+            .waiting()
         })
         .collect()
 }
@@ -52,20 +76,19 @@ pub fn deployments_waiting(deployments: &[Deployment]) -> Vec<Waiting> {
 pub fn stateful_sets_waiting(sets: &[StatefulSet]) -> Vec<Waiting> {
     sets.iter()
         .filter_map(|s| {
-            let wanted = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
             let status = s.status.clone().unwrap_or_default();
-            let current = status.observed_generation >= s.metadata.generation;
-            let ready = status.ready_replicas.unwrap_or(0);
-            let updated = status.updated_replicas.unwrap_or(0);
-            let done = current && ready >= wanted && updated >= wanted;
-            (!done).then(|| Waiting {
+            Rollout {
                 object: format!(
                     "StatefulSet {}",
                     s.metadata.name.as_deref().unwrap_or_default()
                 ),
-                ready,
-                wanted,
-            })
+                generation: s.metadata.generation,
+                observed: status.observed_generation,
+                wanted: s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                ready: status.ready_replicas.unwrap_or(0),
+                updated: status.updated_replicas.unwrap_or(0),
+            }
+            .waiting()
         })
         .collect()
 }
