@@ -27,6 +27,10 @@ impl Price {
         if (cents - whole).abs() > 1e-6 {
             return Err("Price must have at most 2 decimals");
         }
+        // A positive amount below half a cent would round to nothing.
+        if whole < 1.0 {
+            return Err("Price must be greater than 0");
+        }
         Ok(Self(whole as i64))
     }
 
@@ -85,6 +89,8 @@ mod tests {
             (f64::INFINITY, "greater than 0"),
             (12.345, "2 decimals"),
             (0.001, "2 decimals"),
+            (1e-9, "greater than 0"),
+            (f64::MIN_POSITIVE, "greater than 0"),
         ];
         for (amount, reason) in cases {
             let err = Price::parse(amount).unwrap_err();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::platform::{free_port, workspace_root};
+use system::{free_port, workspace_root};
 
 /// How long a step may wait for the page to show what it expects.
 const DEADLINE: Duration = Duration::from_secs(20);

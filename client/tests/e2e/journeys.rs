@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::browser::Browser;
-use crate::platform::{Platform, free_port};
+use system::{Platform, free_port};
 
 /// Long enough to pay in a headless browser, short enough to wait for.
 const WINDOW: Duration = Duration::from_secs(20);

@@ -1,6 +1,7 @@
-//! The platform as real processes: `scripts/up.sh` on free ports, with its
-//! state in a folder of its own, stopped (everything it started) on drop.
+//! `scripts/up.sh` on free ports, with its state in a folder of its own,
+//! stopped (everything it started) on drop.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("the client is in the workspace")
+        .expect("this crate is in the workspace")
         .to_path_buf()
 }
 
@@ -20,7 +21,9 @@ pub fn free_port() -> u16 {
 }
 
 pub struct Platform {
+    /// Where the proxy serves the pages and the APIs.
     pub url: String,
+    ports: BTreeMap<&'static str, u16>,
     up: Child,
     state: PathBuf,
 }
@@ -53,22 +56,36 @@ impl Platform {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        let mut http_port = 0;
-        for name in PORTS {
-            let port = free_port();
-            if name == "HTTP" {
-                http_port = port;
-            }
+        let ports: BTreeMap<_, _> = PORTS.iter().map(|name| (*name, free_port())).collect();
+        for (name, port) in &ports {
             command.env(format!("{name}_PORT"), port.to_string());
         }
         let up = command.spawn().expect("bash runs scripts/up.sh");
         let mut platform = Self {
-            url: format!("http://localhost:{http_port}"),
+            url: format!("http://localhost:{}", ports["HTTP"]),
+            ports,
             up,
             state,
         };
         platform.wait_until_up().await;
         platform
+    }
+
+    /// The MongoDB-protocol server every service's database lives on (each
+    /// service's database is named after it).
+    pub fn mongo_uri(&self) -> String {
+        format!(
+            "mongodb://127.0.0.1:{}/?directConnection=true&retryWrites=false",
+            self.ports["MONGO"]
+        )
+    }
+
+    /// The key `make up` generated to sign sessions with.
+    pub fn jwt_key(&self) -> String {
+        std::fs::read_to_string(self.state.join("jwt_key"))
+            .expect("make up wrote its signing key")
+            .trim()
+            .to_string()
     }
 
     /// Waits for the line `make up` prints when everything answers.

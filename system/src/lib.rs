@@ -1,0 +1,7 @@
+//! The whole platform as real processes, started by `scripts/up.sh` on free
+//! ports with a state folder of its own: the same binaries, servers and
+//! proxy as `make up`. Whole-system tests and the browser test use it.
+
+mod platform;
+
+pub use platform::{Platform, free_port, workspace_root};
