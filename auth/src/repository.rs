@@ -3,8 +3,7 @@
 use anyhow::Context as _;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Email, PasswordHash};
@@ -39,15 +38,7 @@ impl Users {
 
     /// The unique index that makes "Email in use" hold under concurrent signups.
     pub async fn init(&self) -> anyhow::Result<()> {
-        let index = IndexModel::builder()
-            .keys(doc! { "email": 1 })
-            .options(
-                IndexOptions::builder()
-                    .unique(true)
-                    .name("email_unique".to_string())
-                    .build(),
-            )
-            .build();
+        let index = common::mongo::index("email_unique", doc! { "email": 1 }, true);
         self.collection
             .create_index(index)
             .await

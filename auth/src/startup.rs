@@ -2,7 +2,6 @@
 
 use common::health::Readiness;
 use common::http::Server;
-use common::session::Sessions;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -27,7 +26,7 @@ pub async fn build(
         .await?;
     let state = AppState {
         users,
-        sessions: Sessions::new(&settings.jwt_key, settings.session_ttl, !settings.dev_mode),
+        sessions: settings.sessions(),
         decoy_hash: decoy,
     };
     let router = common::http::finish(routes::router(state), Readiness::new().mongo(database));

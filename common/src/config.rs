@@ -93,6 +93,12 @@ pub struct ServiceSettings {
 }
 
 impl ServiceSettings {
+    /// The sessions this service issues or checks: `Secure` cookies
+    /// everywhere but dev mode.
+    pub fn sessions(&self) -> crate::session::Sessions {
+        crate::session::Sessions::new(&self.jwt_key, self.session_ttl, !self.dev_mode)
+    }
+
     /// Reads the settings; `default_db` is the database name when `MONGO_DB` is unset.
     pub fn from_env(default_db: &str) -> Result<Self, ConfigError> {
         Ok(Self {

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::ClientOptions;
-use mongodb::{Client, Database};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Database, IndexModel};
 
 use crate::config::Secret;
 
@@ -26,6 +26,15 @@ pub async fn connect(uri: &Secret, name: &str) -> anyhow::Result<(Client, Databa
     let client = Client::with_options(options).context("cannot create the MongoDB client")?;
     let database = client.database(name);
     Ok((client, database))
+}
+
+/// An index named `name` on `keys`, unique if asked.
+pub fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
+    let options = IndexOptions::builder()
+        .name(name.to_string())
+        .unique(unique.then_some(true))
+        .build();
+    IndexModel::builder().keys(keys).options(options).build()
 }
 
 /// Whether the server is reachable (for readiness).

@@ -12,8 +12,7 @@ use async_nats::HeaderMap;
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, doc};
-use mongodb::options::IndexOptions;
-use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -137,10 +136,7 @@ impl Outbox {
 
     /// Creates the index the relay reads pending rows by.
     pub async fn init(&self) -> anyhow::Result<()> {
-        let index = IndexModel::builder()
-            .keys(doc! { "sent": 1, "_id": 1 })
-            .options(IndexOptions::builder().name("pending".to_string()).build())
-            .build();
+        let index = crate::mongo::index("pending", doc! { "sent": 1, "_id": 1 }, false);
         self.rows
             .create_index(index)
             .await

@@ -4,7 +4,6 @@ use anyhow::Context as _;
 use common::bus::Bus;
 use common::health::Readiness;
 use common::http::Server;
-use common::session::Sessions;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -30,7 +29,7 @@ pub async fn build(
 
     let state = AppState {
         orders,
-        sessions: Sessions::new(&service.jwt_key, service.session_ttl, !service.dev_mode),
+        sessions: service.sessions(),
         expiration_window: chrono::Duration::from_std(settings.expiration_window)
             .context("EXPIRATION_WINDOW_SECONDS is too large")?,
     };

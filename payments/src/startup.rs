@@ -4,7 +4,6 @@
 use common::bus::Bus;
 use common::health::Readiness;
 use common::http::Server;
-use common::session::Sessions;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -44,7 +43,7 @@ pub async fn build(
         payments,
         stripe,
         refunder,
-        sessions: Sessions::new(&service.jwt_key, service.session_ttl, !service.dev_mode),
+        sessions: service.sessions(),
     };
     let readiness = Readiness::new().mongo(database).nats(bus);
     let router = common::http::finish(routes::router(state), readiness);

@@ -10,8 +10,8 @@ use common::replica::{self, Step};
 use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::options::ReturnDocument;
+use mongodb::{ClientSession, Collection, Database};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Price, Title};
@@ -122,10 +122,11 @@ impl Tickets {
 
     pub async fn init(&self) -> anyhow::Result<()> {
         self.outbox.init().await?;
-        let for_sale = IndexModel::builder()
-            .keys(doc! { "orderId": 1, "sold": 1, "_id": -1 })
-            .options(IndexOptions::builder().name("for_sale".to_string()).build())
-            .build();
+        let for_sale = common::mongo::index(
+            "for_sale",
+            doc! { "orderId": 1, "sold": 1, "_id": -1 },
+            false,
+        );
         self.tickets
             .create_index(for_sale)
             .await

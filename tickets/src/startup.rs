@@ -3,7 +3,6 @@
 use common::bus::Bus;
 use common::health::Readiness;
 use common::http::Server;
-use common::session::Sessions;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -30,7 +29,7 @@ pub async fn build(
 
     let state = AppState {
         tickets,
-        sessions: Sessions::new(&service.jwt_key, service.session_ttl, !service.dev_mode),
+        sessions: service.sessions(),
     };
     let readiness = Readiness::new().mongo(database).nats(bus);
     let router = common::http::finish(routes::router(state), readiness);

@@ -11,8 +11,7 @@ use common::events::OrderStatus;
 use common::outbox::Outbox;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
 pub use orders::{PlaceRefused, TransitionRefused, Transitioned};
@@ -94,10 +93,8 @@ impl Orders {
 
     pub async fn init(&self) -> anyhow::Result<()> {
         self.outbox.init().await?;
-        let by_buyer = IndexModel::builder()
-            .keys(doc! { "userId": 1, "createdAt": -1 })
-            .options(IndexOptions::builder().name("by_buyer".to_string()).build())
-            .build();
+        let by_buyer =
+            common::mongo::index("by_buyer", doc! { "userId": 1, "createdAt": -1 }, false);
         self.orders
             .create_index(by_buyer)
             .await

@@ -10,8 +10,7 @@ use common::events::OrderStatus;
 use common::outbox::Outbox;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
 pub use attempts::Attempt;
@@ -79,23 +78,8 @@ impl Payments {
     /// One payment per order, and the refunds still to make, found by index.
     pub async fn init(&self) -> anyhow::Result<()> {
         self.outbox.init().await?;
-        let one_per_order = IndexModel::builder()
-            .keys(doc! { "orderId": 1 })
-            .options(
-                IndexOptions::builder()
-                    .unique(true)
-                    .name("one_per_order".to_string())
-                    .build(),
-            )
-            .build();
-        let refunds_due = IndexModel::builder()
-            .keys(doc! { "refundDue": 1 })
-            .options(
-                IndexOptions::builder()
-                    .name("refunds_due".to_string())
-                    .build(),
-            )
-            .build();
+        let one_per_order = common::mongo::index("one_per_order", doc! { "orderId": 1 }, true);
+        let refunds_due = common::mongo::index("refunds_due", doc! { "refundDue": 1 }, false);
         self.payments
             .create_indexes([one_per_order, refunds_due])
             .await
