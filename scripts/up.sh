@@ -5,7 +5,7 @@
 # whose route table mirrors the Kubernetes ingress. Logs go to .local/logs/.
 # Ctrl-C or `make down` stops everything it started.
 #
-# Every port and EXPIRATION_WINDOW_SECONDS can be set from the environment.
+# Every port, EXPIRATION_WINDOW_SECONDS and PROFILE can be set from the environment.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -20,6 +20,7 @@ ORDERS_PORT=${ORDERS_PORT:-3103} PAYMENTS_PORT=${PAYMENTS_PORT:-3104} EXPIRATION
 SERVICES=(auth tickets orders expiration payments client)
 
 PIDS_FILE="$STATE_DIR/pids"
+RUN_DIR="$STATE_DIR/run"
 LOGS="$STATE_DIR/logs"
 mkdir -p "$STATE_DIR" "$LOGS"
 if [ -f "$PIDS_FILE" ]; then
@@ -31,9 +32,15 @@ fi
 
 ensure_installed
 
-log "building the services"
+# PROFILE=release runs optimised builds (`make bench` does).
+PROFILE=${PROFILE:-debug}
+log "building the services ($PROFILE)"
 # The same selection as `make test` builds, so that neither rebuilds for the other.
-cargo build --quiet --workspace --bins
+if [ "$PROFILE" = release ]; then
+  cargo build --quiet --release --workspace --bins
+else
+  cargo build --quiet --workspace --bins
+fi
 
 trap 'log "stopping"; stop_all' EXIT
 trap 'exit 0' INT TERM
@@ -61,7 +68,7 @@ ensure_port_free http "$HTTP_PORT"
 for service in "${SERVICES[@]}"; do ensure_port_free "$service" "$(port_of "$service")"; done
 for service in "${SERVICES[@]}"; do
   port=$(port_of "$service")
-  PORT=$port MONGO_DB=$service spawn "$service" "$LOGS/$service.log" "$ROOT/target/debug/$service"
+  PORT=$port MONGO_DB=$service spawn "$service" "$LOGS/$service.log" "$ROOT/target/$PROFILE/$service"
 done
 for service in "${SERVICES[@]}"; do
   wait_http "$service" "http://127.0.0.1:$(port_of "$service")/readyz" "$LOGS/$service.log"

@@ -1,5 +1,6 @@
 //! `scripts/up.sh` on free ports, with its state in a folder of its own,
-//! stopped (everything it started) on drop.
+//! stopped (everything it started) on drop. Any one process of it can be
+//! killed and started again as `up.sh` started it, for the fault tests.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +27,15 @@ pub struct Platform {
     ports: BTreeMap<&'static str, u16>,
     up: Child,
     state: PathBuf,
+    /// Processes started again by `restart`; up.sh stops them with the rest.
+    restarted: Vec<Child>,
+}
+
+/// Which build of the services runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
 }
 
 const PORTS: [&str; 11] = [
@@ -42,9 +52,24 @@ const PORTS: [&str; 11] = [
     "EXPIRATION",
 ];
 
+/// Our own processes, each with a `/readyz`.
+const SERVICES: [&str; 6] = [
+    "auth",
+    "tickets",
+    "orders",
+    "expiration",
+    "payments",
+    "client",
+];
+
 impl Platform {
-    /// Starts everything; orders hold their ticket for `window`.
+    /// Starts everything from debug builds; orders hold their ticket for `window`.
     pub async fn start(window: Duration) -> Self {
+        Self::launch(window, Profile::Debug).await
+    }
+
+    /// Starts everything from the given build; orders hold their ticket for `window`.
+    pub async fn launch(window: Duration, profile: Profile) -> Self {
         let state = std::env::temp_dir().join(format!("ticketing-e2e-{}", free_port()));
         std::fs::create_dir_all(&state).unwrap();
         let log = std::fs::File::create(state.join("up.log")).unwrap();
@@ -53,6 +78,13 @@ impl Platform {
             .arg(workspace_root().join("scripts/up.sh"))
             .env("STATE_DIR", &state)
             .env("EXPIRATION_WINDOW_SECONDS", window.as_secs().to_string())
+            .env(
+                "PROFILE",
+                match profile {
+                    Profile::Debug => "debug",
+                    Profile::Release => "release",
+                },
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -66,6 +98,7 @@ impl Platform {
             ports,
             up,
             state,
+            restarted: Vec::new(),
         };
         platform.wait_until_up().await;
         platform
@@ -86,6 +119,102 @@ impl Platform {
             .expect("make up wrote its signing key")
             .trim()
             .to_string()
+    }
+
+    /// The port one process listens on: a service's name, or `nats-server`,
+    /// `redis-server`, `secantusdb`, `localstripe`, `nginx`.
+    pub fn port(&self, process: &str) -> u16 {
+        let key = match process {
+            "nats-server" => "NATS",
+            "redis-server" => "REDIS",
+            "secantusdb" => "MONGO",
+            "localstripe" => "STRIPE",
+            "nginx" => "HTTP",
+            service => &service.to_uppercase(),
+        };
+        self.ports[key]
+    }
+
+    /// The process id of the running `process` (named as `port` names it).
+    pub fn pid(&self, process: &str) -> u32 {
+        let pids = std::fs::read_to_string(self.state.join("pids")).expect("up.sh lists its pids");
+        pids.lines()
+            .filter_map(|line| line.split_once(' '))
+            .filter(|(_, name)| *name == process)
+            .filter_map(|(pid, _)| pid.parse().ok())
+            .last()
+            .unwrap_or_else(|| panic!("up.sh did not start {process}"))
+    }
+
+    /// Kills `process` with SIGKILL, as a crash or an OOM kill would, and
+    /// waits until it is gone.
+    pub async fn kill(&mut self, process: &str) {
+        let pid = self.pid(process);
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        for child in &mut self.restarted {
+            if child.id() == pid {
+                let _ = child.wait();
+            }
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        // up.sh reaps its own children; until then /proc still lists them.
+        while std::path::Path::new(&format!("/proc/{pid}/status")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .contains("State:\tZ")
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{process} outlived SIGKILL"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Starts `process` again exactly as up.sh started it, and waits until it
+    /// answers: a service until its `/readyz` does, a server until its port does.
+    pub async fn restart(&mut self, process: &str) {
+        let script = self.state.join("run").join(process);
+        let child = Command::new("bash")
+            .arg(&script)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
+        let mut pids = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.state.join("pids"))
+            .expect("up.sh lists its pids");
+        std::io::Write::write_all(&mut pids, format!("{} {process}\n", child.id()).as_bytes())
+            .unwrap();
+        self.restarted.push(child);
+        let port = self.port(process);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while !self.answers(process, port).await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{process} did not come back on port {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn answers(&self, process: &str, port: u16) -> bool {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+            return false;
+        };
+        if !SERVICES.contains(&process) {
+            return true; // a server: accepting connections is answering
+        }
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            return false;
+        }
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply).await;
+        reply.starts_with(b"HTTP/1.1 200")
     }
 
     /// Waits for the line `make up` prints when everything answers.
@@ -116,6 +245,9 @@ impl Drop for Platform {
             .arg(self.up.id().to_string())
             .status();
         let _ = self.up.wait();
+        for child in &mut self.restarted {
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.state);
     }
 }
