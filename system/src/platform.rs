@@ -139,10 +139,10 @@ impl Platform {
     pub fn pid(&self, process: &str) -> u32 {
         let pids = std::fs::read_to_string(self.state.join("pids")).expect("up.sh lists its pids");
         pids.lines()
+            .rev()
             .filter_map(|line| line.split_once(' '))
             .filter(|(_, name)| *name == process)
-            .filter_map(|(pid, _)| pid.parse().ok())
-            .last()
+            .find_map(|(pid, _)| pid.parse().ok())
             .unwrap_or_else(|| panic!("up.sh did not start {process}"))
     }
 
