@@ -113,6 +113,11 @@ impl Platform {
         )
     }
 
+    /// The NATS server; the services' subjects start with `ticketing.`.
+    pub fn nats_url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.ports["NATS"])
+    }
+
     /// The key `make up` generated to sign sessions with.
     pub fn jwt_key(&self) -> String {
         std::fs::read_to_string(self.state.join("jwt_key"))

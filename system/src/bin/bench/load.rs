@@ -1,0 +1,344 @@
+//! The platform under load, through its HTTP API, with the databases and
+//! the bus read directly to see when the work has arrived.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use common::config::Secret;
+use common::session::{SessionUser, Sessions};
+use futures::StreamExt;
+use mongodb::bson::{Document, doc, oid::ObjectId};
+use serde_json::{Value, json};
+use system::Platform;
+use tokio::sync::mpsc;
+
+use crate::stats::{Run, Spread};
+
+/// The services `make up` runs, whose memory is measured.
+pub const SERVICES: [&str; 6] = ["auth", "tickets", "orders", "expiration", "payments", "client"];
+
+pub struct Load<'a> {
+    platform: &'a Platform,
+    http: reqwest::Client,
+    sessions: Sessions,
+    seller: String,
+    mongo: mongodb::Client,
+}
+
+/// A ticket put on sale, and when the tickets service said so.
+struct Created {
+    id: ObjectId,
+    at: Instant,
+}
+
+impl<'a> Load<'a> {
+    pub async fn new(platform: &'a Platform) -> anyhow::Result<Self> {
+        // Sessions signed with the platform's key: the figures are about
+        // orders and events, not about argon2 in sign-up.
+        let sessions = Sessions::new(
+            &Secret::new(platform.jwt_key()),
+            Duration::from_secs(3600),
+            false,
+        );
+        let seller = Self::cookie_for(&sessions)?;
+        Ok(Self {
+            platform,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .pool_max_idle_per_host(1024)
+                .build()?,
+            sessions,
+            seller,
+            mongo: mongodb::Client::with_uri_str(platform.mongo_uri()).await?,
+        })
+    }
+
+    fn cookie_for(sessions: &Sessions) -> anyhow::Result<String> {
+        let user = SessionUser {
+            id: ObjectId::new().to_hex(),
+            email: "someone@example.com".into(),
+        };
+        Ok(format!("session={}", sessions.token_for(&user)?))
+    }
+
+    fn service(&self, name: &str, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.platform.port(name))
+    }
+
+    /// Resident memory of each service, in kB, read from /proc.
+    pub fn resident_memory(&self) -> Vec<(&'static str, u64)> {
+        SERVICES
+            .iter()
+            .map(|service| {
+                let status = std::fs::read_to_string(format!(
+                    "/proc/{}/status",
+                    self.platform.pid(service)
+                ))
+                .unwrap_or_default();
+                let kb = status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmRSS:"))
+                    .and_then(|value| value.split_whitespace().next()?.parse().ok())
+                    .unwrap_or(0);
+                (*service, kb)
+            })
+            .collect()
+    }
+
+    async fn sell(&self, cookie: &str) -> anyhow::Result<ObjectId> {
+        let response = self
+            .http
+            .post(self.service("tickets", "/api/tickets"))
+            .header("cookie", cookie)
+            .json(&json!({ "title": "Seat", "price": 20 }))
+            .send()
+            .await?;
+        ensure!(response.status() == 201, "selling answered {}", response.status());
+        let ticket: Value = response.json().await?;
+        Ok(ObjectId::parse_str(ticket["id"].as_str().context("a ticket id")?)?)
+    }
+
+    /// Sells `count` tickets, `concurrency` at a time, and waits until the
+    /// orders service knows them all.
+    pub async fn sell_many(&self, count: usize, concurrency: usize) -> anyhow::Result<Vec<ObjectId>> {
+        let ids: Vec<anyhow::Result<ObjectId>> = futures::stream::iter(0..count)
+            .map(|_| self.sell(&self.seller))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let ids = ids.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let replica = self.mongo.database("orders").collection::<Document>("tickets");
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while replica.count_documents(doc! { "_id": { "$in": &ids } }).await? < count as u64 {
+            ensure!(Instant::now() < deadline, "orders did not learn of {count} tickets");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(ids)
+    }
+
+    /// Puts tickets on sale at `rate` a second for `seconds`, and measures
+    /// how long after each 201 the orders service has the ticket. Returns the
+    /// tickets, the rate reached, and the lags.
+    pub async fn propagation(
+        &self,
+        rate: u32,
+        seconds: u32,
+    ) -> anyhow::Result<(Vec<ObjectId>, f64, Spread)> {
+        let (created, mut arrivals) = mpsc::unbounded_channel::<Created>();
+        let total = (rate * seconds) as usize;
+        let started = Instant::now();
+        let producer = async {
+            let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
+            let mut sales = futures::stream::FuturesUnordered::new();
+            for _ in 0..total {
+                tick.tick().await;
+                let created = created.clone();
+                sales.push(async move {
+                    let id = self.sell(&self.seller).await?;
+                    let _ = created.send(Created { id, at: Instant::now() });
+                    anyhow::Ok(())
+                });
+                // Let finished sales report without waiting for the next tick.
+                while let Some(Some(sold)) = futures::FutureExt::now_or_never(sales.next()) {
+                    sold?;
+                }
+            }
+            while let Some(sold) = sales.next().await {
+                sold?;
+            }
+            drop(created);
+            anyhow::Ok(started.elapsed())
+        };
+        let replica = self.mongo.database("orders").collection::<Document>("tickets");
+        let observer = async {
+            let mut waiting: HashMap<ObjectId, Instant> = HashMap::new();
+            let mut lags = Vec::with_capacity(total);
+            let mut ids = Vec::with_capacity(total);
+            let mut open = true;
+            while open || !waiting.is_empty() {
+                loop {
+                    match arrivals.try_recv() {
+                        Ok(Created { id, at }) => {
+                            waiting.insert(id, at);
+                            ids.push(id);
+                        }
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+                if waiting.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    continue;
+                }
+                let asked: Vec<ObjectId> = waiting.keys().copied().collect();
+                let mut found = replica
+                    .find(doc! { "_id": { "$in": asked } })
+                    .projection(doc! { "_id": 1 })
+                    .await?;
+                let now = Instant::now();
+                while let Some(ticket) = found.next().await {
+                    let id = ticket?.get_object_id("_id")?;
+                    if let Some(at) = waiting.remove(&id) {
+                        lags.push(now.saturating_duration_since(at));
+                    }
+                }
+                ensure!(
+                    started.elapsed() < Duration::from_secs(u64::from(seconds) + 300),
+                    "orders never learnt of {} tickets",
+                    waiting.len()
+                );
+            }
+            anyhow::Ok((ids, lags))
+        };
+        let (sending, (ids, lags)) = tokio::try_join!(producer, observer)?;
+        Ok((ids, total as f64 / sending.as_secs_f64(), Spread::new(lags)))
+    }
+
+    /// Orders every ticket in `tickets` with `concurrency` buyers each placing
+    /// one order after another, straight at the orders service.
+    pub async fn saturate_orders(&self, tickets: &[ObjectId], concurrency: usize) -> anyhow::Result<Run> {
+        let cookies: Vec<String> = (0..concurrency)
+            .map(|_| Self::cookie_for(&self.sessions))
+            .collect::<anyhow::Result<_>>()?;
+        let next = Arc::new(AtomicUsize::new(0));
+        let url = self.service("orders", "/api/orders");
+        let started = Instant::now();
+        let buyers = cookies.iter().map(|cookie| {
+            let (next, url) = (next.clone(), url.clone());
+            async move {
+                let (mut latencies, mut failures) = (Vec::new(), 0);
+                while let Some(ticket) = tickets.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let start = Instant::now();
+                    let response = self
+                        .http
+                        .post(&url)
+                        .header("cookie", cookie)
+                        .json(&json!({ "ticketId": ticket.to_hex() }))
+                        .send()
+                        .await?;
+                    if response.status() == 201 {
+                        latencies.push(start.elapsed());
+                    } else {
+                        failures += 1;
+                    }
+                }
+                anyhow::Ok((latencies, failures))
+            }
+        });
+        let mut latencies = Vec::with_capacity(tickets.len());
+        let mut failures = 0;
+        for result in futures::future::join_all(buyers).await {
+            let (mine, failed) = result?;
+            latencies.extend(mine);
+            failures += failed;
+        }
+        Ok(Run::new(latencies, started.elapsed(), failures))
+    }
+
+    /// `buyers` people at once through the proxy for `tickets.len()` tickets;
+    /// the time until every response is in and the tickets service holds
+    /// every ticket for its winner.
+    pub async fn settle(&self, tickets: &[ObjectId], buyers: usize) -> anyhow::Result<Duration> {
+        let cookies: Vec<String> = (0..buyers)
+            .map(|_| Self::cookie_for(&self.sessions))
+            .collect::<anyhow::Result<_>>()?;
+        let url = format!("{}/api/orders", self.platform.url);
+        let started = Instant::now();
+        let attempts = cookies.iter().enumerate().map(|(n, cookie)| {
+            self.http
+                .post(&url)
+                .header("cookie", cookie)
+                .json(&json!({ "ticketId": tickets[n % tickets.len()].to_hex() }))
+                .send()
+        });
+        let mut won = 0;
+        for response in futures::future::join_all(attempts).await {
+            let status = response?.status();
+            match status.as_u16() {
+                201 => won += 1,
+                400 => {}
+                other => bail!("a buyer got {other}"),
+            }
+        }
+        ensure!(won == tickets.len(), "{won} orders for {} tickets", tickets.len());
+        let source = self.mongo.database("tickets").collection::<Document>("tickets");
+        let held = doc! { "_id": { "$in": tickets }, "orderId": { "$ne": null } };
+        while source.count_documents(held.clone()).await? < tickets.len() as u64 {
+            ensure!(started.elapsed() < Duration::from_secs(300), "tickets never caught up");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(started.elapsed())
+    }
+
+    /// Places an order on each ticket and waits for all of them to expire.
+    /// Returns how late each cancellation was published (its arrival on the
+    /// bus minus its `expiresAt`), and how many orders were pending at once
+    /// at the peak.
+    pub async fn expiry(&self, tickets: &[ObjectId], concurrency: usize) -> anyhow::Result<(Spread, usize)> {
+        let nats = async_nats::connect(self.platform.nats_url()).await?;
+        let mut cancellations = nats.subscribe("ticketing.order.cancelled").await?;
+        let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let watcher = tokio::spawn({
+            let seen = seen.clone();
+            async move {
+                while let Some(message) = cancellations.next().await {
+                    let event: Value = serde_json::from_slice(&message.payload).unwrap_or_default();
+                    if let Some(id) = event["id"].as_str() {
+                        let mut seen = seen.lock().unwrap();
+                        seen.entry(id.to_string()).or_insert_with(chrono::Utc::now);
+                    }
+                }
+            }
+        });
+        nats.flush().await?;
+
+        let cookie = Self::cookie_for(&self.sessions)?;
+        let url = self.service("orders", "/api/orders");
+        let placed: Vec<anyhow::Result<(String, chrono::DateTime<chrono::Utc>)>> =
+            futures::stream::iter(tickets)
+                .map(|ticket| {
+                    let request = self
+                        .http
+                        .post(&url)
+                        .header("cookie", &cookie)
+                        .json(&json!({ "ticketId": ticket.to_hex() }));
+                    async move {
+                        let response = request.send().await?;
+                        ensure!(response.status() == 201, "ordering answered {}", response.status());
+                        let order: Value = response.json().await?;
+                        let id = order["id"].as_str().context("an order id")?.to_string();
+                        let expires_at = order["expiresAt"].as_str().context("expiresAt")?.parse()?;
+                        Ok((id, expires_at))
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+        let placed = placed.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let all_placed = chrono::Utc::now();
+
+        let deadline = Instant::now() + Duration::from_secs(900);
+        while seen.lock().unwrap().len() < placed.len() {
+            ensure!(Instant::now() < deadline, "orders were still pending after 15 minutes");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        watcher.abort();
+        let seen = seen.lock().unwrap().clone();
+        let mut lateness = Vec::with_capacity(placed.len());
+        let mut expired_early = 0;
+        for (id, expires_at) in &placed {
+            let at = seen.get(id).with_context(|| format!("no order.cancelled for {id}"))?;
+            lateness.push((*at - *expires_at).to_std().unwrap_or_default());
+            if *at < all_placed {
+                expired_early += 1;
+            }
+        }
+        Ok((Spread::new(lateness), placed.len() - expired_early))
+    }
+}

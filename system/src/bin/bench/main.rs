@@ -1,0 +1,208 @@
+//! `make bench`: the whole platform from release builds, as `make up` runs
+//! it, under load. Prints a table and writes it to BENCHMARKS.md with a
+//! description of the machine. Throughput is given as a ratio to the
+//! ceiling measured in the same run, the same work done directly against
+//! the servers, because these machines are shared and their speed varies.
+
+mod ceiling;
+mod load;
+mod stats;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use system::{Platform, Profile};
+
+use crate::load::Load;
+use crate::stats::{Run, Spread, ms};
+
+/// Orders in flight at once when measuring throughput.
+const CONCURRENCY: usize = 32;
+/// Tickets put on sale per second, and for how long, when measuring
+/// propagation; each of them is then ordered in the throughput run.
+const EVENTS_PER_SECOND: u32 = 500;
+const PROPAGATION_SECONDS: u32 = 10;
+const BUYERS: usize = 1000;
+const CONTESTED: usize = 100;
+const PENDING: usize = 10_000;
+/// How long the expiry run's orders hold their ticket: longer than placing
+/// all of them takes, so that they are all pending at once.
+const EXPIRY_WINDOW: Duration = Duration::from_secs(120);
+const IDLE_LIMIT_KB: u64 = 20 * 1024;
+
+struct Figures {
+    idle: Vec<(&'static str, u64)>,
+    loaded: Vec<(&'static str, u64)>,
+    ceiling: Run,
+    orders: Run,
+    rate: f64,
+    lag: Spread,
+    settle: Duration,
+    lateness: Spread,
+    peak_pending: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let figures = measure().await?;
+    let report = report(&figures);
+    print!("{report}");
+    let path = system::workspace_root().join("BENCHMARKS.md");
+    std::fs::write(&path, report)?;
+    eprintln!("written to {}", path.display());
+    Ok(())
+}
+
+async fn measure() -> anyhow::Result<Figures> {
+    eprintln!("starting the platform from release builds");
+    let platform = Platform::launch(Duration::from_secs(900), Profile::Release).await;
+    let load = Load::new(&platform).await?;
+    // A moment for start-up work (indexes, streams, first pulls) to finish.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = load.resident_memory();
+
+    let orders = (EVENTS_PER_SECOND * PROPAGATION_SECONDS) as usize;
+    eprintln!("ceiling: {orders} orders straight on Mongo and JetStream");
+    let ceiling = ceiling::run(&platform, orders, CONCURRENCY).await?;
+    eprintln!("propagation: {EVENTS_PER_SECOND} tickets a second for {PROPAGATION_SECONDS} s");
+    let (tickets, rate, lag) = load.propagation(EVENTS_PER_SECOND, PROPAGATION_SECONDS).await?;
+    eprintln!("orders: {} orders, {CONCURRENCY} at a time", tickets.len());
+    let placed = load.saturate_orders(&tickets, CONCURRENCY).await?;
+    eprintln!("contention: {BUYERS} buyers for {CONTESTED} tickets");
+    let contested = load.sell_many(CONTESTED, CONCURRENCY).await?;
+    let settle = load.settle(&contested, BUYERS).await?;
+    let loaded = load.resident_memory();
+    drop(load);
+    drop(platform);
+
+    eprintln!("expiry: {PENDING} pending orders expiring");
+    let platform = Platform::launch(EXPIRY_WINDOW, Profile::Release).await;
+    let load = Load::new(&platform).await?;
+    let tickets = load.sell_many(PENDING, CONCURRENCY).await?;
+    let (lateness, peak_pending) = load.expiry(&tickets, CONCURRENCY).await?;
+
+    Ok(Figures {
+        idle,
+        loaded,
+        ceiling,
+        orders: placed,
+        rate,
+        lag,
+        settle,
+        lateness,
+        peak_pending,
+    })
+}
+
+fn report(f: &Figures) -> String {
+    let verdict = |met: bool| if met { "met" } else { "**missed**" };
+    let ratio = f.orders.per_second() / f.ceiling.per_second();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Written by `make bench` on {}. The platform runs from release builds exactly as \
+         `make up` runs it (servers, six services, nginx), on {}.\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine()
+    );
+    let _ = writeln!(out, "| measure | result | target | |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| ceiling: an order's Mongo transaction and JetStream publish, no service, {CONCURRENCY} at a time | {:.0} orders/s (p50 {}, p99 {}) | | |",
+        f.ceiling.per_second(),
+        ms(f.ceiling.latency.percentile(50.0)),
+        ms(f.ceiling.latency.percentile(99.0)),
+    );
+    let _ = writeln!(
+        out,
+        "| `POST /api/orders` at saturation, {CONCURRENCY} at a time ({} refused) | {:.0} orders/s, **{:.0} %** of the ceiling | ≥ 50 % | {} |",
+        f.orders.failures,
+        f.orders.per_second(),
+        ratio * 100.0,
+        verdict(ratio >= 0.5)
+    );
+    let _ = writeln!(
+        out,
+        "| `POST /api/orders` latency at saturation | p50 {}, p99 {} | | |",
+        ms(f.orders.latency.percentile(50.0)),
+        ms(f.orders.latency.percentile(99.0)),
+    );
+    let lag99 = f.lag.percentile(99.0);
+    let _ = writeln!(
+        out,
+        "| ticket created until orders has it, at {:.0} tickets/s | p50 {}, p99 {} | p99 < 50 ms | {} |",
+        f.rate,
+        ms(f.lag.percentile(50.0)),
+        ms(lag99),
+        verdict(lag99 < Duration::from_millis(50))
+    );
+    let _ = writeln!(
+        out,
+        "| {BUYERS} buyers at once for {CONTESTED} tickets, until tickets holds each for its winner | {:.2} s | | |",
+        f.settle.as_secs_f64()
+    );
+    let late99 = f.lateness.percentile(99.0);
+    let _ = writeln!(
+        out,
+        "| expiry lateness (`order.cancelled` on the bus minus `expiresAt`), {} pending at once | p50 {}, p99 {} | p99 < 1 s | {} |",
+        f.peak_pending,
+        ms(f.lateness.percentile(50.0)),
+        ms(late99),
+        verdict(late99 < Duration::from_secs(1))
+    );
+    for ((service, idle), (_, loaded)) in f.idle.iter().zip(&f.loaded) {
+        let _ = writeln!(
+            out,
+            "| resident memory of {service}, idle (after the load) | {:.1} MB ({:.1} MB) | < 20 MB idle | {} |",
+            *idle as f64 / 1024.0,
+            *loaded as f64 / 1024.0,
+            verdict(*idle < IDLE_LIMIT_KB)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nHow each figure is taken: `system/src/bin/bench/`. Orders go straight to the orders \
+         service, as the ceiling's work goes straight to the servers; the {BUYERS} buyers go \
+         through nginx. Propagation lag is read by polling the orders database, so it includes \
+         one query's round trip. Run it again with `make bench`."
+    );
+    out
+}
+
+/// The CPU, cores, memory, kernel and servers, read off this machine.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "an unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let version = |program: &str, flag: &str| {
+        std::process::Command::new(program)
+            .arg(flag)
+            .output()
+            .ok()
+            .map(|out| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").trim().to_string())
+            .unwrap_or_else(|| format!("{program} (version unknown)"))
+    };
+    let mongo = match std::env::var("MONGO_SERVER").as_deref() {
+        Ok("rust") => version("secantusd-rs", "--version"),
+        _ => "SecantusDB (Python)".into(),
+    };
+    format!(
+        "{cores} cores of {cpu}, {memory_gib:.0} GiB, Linux {}; {}, {}, {}",
+        kernel.trim(),
+        version("nats-server", "--version"),
+        version("redis-server", "--version"),
+        mongo
+    )
+}
