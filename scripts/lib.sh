@@ -116,14 +116,14 @@ ensure_port_free() {
 }
 
 # Every process started through `spawn` is listed in $PIDS_FILE. With
-# $RUN_DIR set, `spawn` also writes $RUN_DIR/NAME, a script that starts the
+# $RESTART_DIR set, `spawn` also writes $RESTART_DIR/NAME, a script that starts the
 # process again as it was started (environment included), for the tests
 # that kill a process and bring it back.
 spawn() {
   local name=$1 logfile=$2; shift 2
-  if [ -n "${RUN_DIR:-}" ]; then
-    mkdir -p "$RUN_DIR"
-    { export -p; printf 'exec'; printf ' %q' "$@"; printf ' >>%q 2>&1\n' "$logfile"; } >"$RUN_DIR/$name"
+  if [ -n "${RESTART_DIR:-}" ]; then
+    mkdir -p "$RESTART_DIR"
+    { export -p; printf 'exec'; printf ' %q' "$@"; printf ' >>%q 2>&1\n' "$logfile"; } >"$RESTART_DIR/$name"
   fi
   "$@" >"$logfile" 2>&1 &
   echo "$! $name" >>"$PIDS_FILE"

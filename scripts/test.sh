@@ -39,5 +39,9 @@ log "checking that make up serves the platform"
 log "checking the Kubernetes manifests and the release build"
 "$ROOT/scripts/check-k8s.sh" || status=$?
 
+log "running the benchmark's expiry section at a small scale"
+# `make bench` itself takes 20 minutes; this keeps its binary working.
+target/release/bench expiry 50 || status=$?
+
 [ $status = 0 ] && log "all tests passed" || log "tests FAILED"
 exit $status

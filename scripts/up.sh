@@ -20,7 +20,7 @@ ORDERS_PORT=${ORDERS_PORT:-3103} PAYMENTS_PORT=${PAYMENTS_PORT:-3104} EXPIRATION
 SERVICES=(auth tickets orders expiration payments client)
 
 PIDS_FILE="$STATE_DIR/pids"
-RUN_DIR="$STATE_DIR/run"
+RESTART_DIR="$STATE_DIR/run"
 LOGS="$STATE_DIR/logs"
 mkdir -p "$STATE_DIR" "$LOGS"
 if [ -f "$PIDS_FILE" ]; then

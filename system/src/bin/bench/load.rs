@@ -172,8 +172,10 @@ impl<'a> Load<'a> {
                         }
                     }
                 }
+                // A short pause between polls, so that polling does not
+                // load the server whose lag it measures.
+                tokio::time::sleep(Duration::from_millis(2)).await;
                 if waiting.is_empty() {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
                     continue;
                 }
                 let asked: Vec<ObjectId> = waiting.keys().copied().collect();
@@ -276,11 +278,11 @@ impl<'a> Load<'a> {
         Ok(started.elapsed())
     }
 
-    /// Places an order on each ticket and waits for all of them to expire.
-    /// Returns how late each cancellation was published (its arrival on the
-    /// bus minus its `expiresAt`), and how many orders were pending at once
-    /// at the peak.
-    pub async fn expiry(&self, tickets: &[ObjectId], concurrency: usize) -> anyhow::Result<(Spread, usize)> {
+    /// Places an order on each ticket, `rate` a second, and waits for all of
+    /// them to expire: they come due at the rate they were placed. Returns
+    /// how late each cancellation was published (its arrival on the bus minus
+    /// its `expiresAt`), and how many orders were pending at once at the peak.
+    pub async fn expiry(&self, tickets: &[ObjectId], rate: u32) -> anyhow::Result<(Spread, usize)> {
         let nats = async_nats::connect(self.platform.nats_url()).await?;
         let mut cancellations = nats.subscribe("ticketing.order.cancelled").await?;
         let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
@@ -300,15 +302,18 @@ impl<'a> Load<'a> {
 
         let cookie = Self::cookie_for(&self.sessions)?;
         let url = self.service("orders", "/api/orders");
+        let started = tokio::time::Instant::now();
         let placed: Vec<anyhow::Result<(String, chrono::DateTime<chrono::Utc>)>> =
-            futures::stream::iter(tickets)
-                .map(|ticket| {
+            futures::stream::iter(tickets.iter().enumerate())
+                .map(|(n, ticket)| {
+                    let due = started + Duration::from_secs(n as u64) / rate;
                     let request = self
                         .http
                         .post(&url)
                         .header("cookie", &cookie)
                         .json(&json!({ "ticketId": ticket.to_hex() }));
                     async move {
+                        tokio::time::sleep_until(due).await;
                         let response = request.send().await?;
                         ensure!(response.status() == 201, "ordering answered {}", response.status());
                         let order: Value = response.json().await?;
@@ -317,7 +322,8 @@ impl<'a> Load<'a> {
                         Ok((id, expires_at))
                     }
                 })
-                .buffer_unordered(concurrency)
+                // Enough in flight that the pace, not the replies, sets the rate.
+                .buffer_unordered(64)
                 .collect()
                 .await;
         let placed = placed.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
