@@ -13,12 +13,18 @@ use futures::StreamExt;
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use serde_json::{Value, json};
 use system::Platform;
-use tokio::sync::mpsc;
 
 use crate::stats::{Run, Spread};
 
 /// The services `make up` runs, whose memory is measured.
-pub const SERVICES: [&str; 6] = ["auth", "tickets", "orders", "expiration", "payments", "client"];
+pub const SERVICES: [&str; 6] = [
+    "auth",
+    "tickets",
+    "orders",
+    "expiration",
+    "payments",
+    "client",
+];
 
 pub struct Load<'a> {
     platform: &'a Platform,
@@ -26,12 +32,6 @@ pub struct Load<'a> {
     sessions: Sessions,
     seller: String,
     mongo: mongodb::Client,
-}
-
-/// A ticket put on sale, and when the tickets service said so.
-struct Created {
-    id: ObjectId,
-    at: Instant,
 }
 
 impl<'a> Load<'a> {
@@ -73,11 +73,9 @@ impl<'a> Load<'a> {
         SERVICES
             .iter()
             .map(|service| {
-                let status = std::fs::read_to_string(format!(
-                    "/proc/{}/status",
-                    self.platform.pid(service)
-                ))
-                .unwrap_or_default();
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", self.platform.pid(service)))
+                        .unwrap_or_default();
                 let kb = status
                     .lines()
                     .find_map(|line| line.strip_prefix("VmRSS:"))
@@ -96,115 +94,141 @@ impl<'a> Load<'a> {
             .json(&json!({ "title": "Seat", "price": 20 }))
             .send()
             .await?;
-        ensure!(response.status() == 201, "selling answered {}", response.status());
+        ensure!(
+            response.status() == 201,
+            "selling answered {}",
+            response.status()
+        );
         let ticket: Value = response.json().await?;
-        Ok(ObjectId::parse_str(ticket["id"].as_str().context("a ticket id")?)?)
+        Ok(ObjectId::parse_str(
+            ticket["id"].as_str().context("a ticket id")?,
+        )?)
     }
 
     /// Sells `count` tickets, `concurrency` at a time, and waits until the
     /// orders service knows them all.
-    pub async fn sell_many(&self, count: usize, concurrency: usize) -> anyhow::Result<Vec<ObjectId>> {
+    pub async fn sell_many(
+        &self,
+        count: usize,
+        concurrency: usize,
+    ) -> anyhow::Result<Vec<ObjectId>> {
         let ids: Vec<anyhow::Result<ObjectId>> = futures::stream::iter(0..count)
             .map(|_| self.sell(&self.seller))
             .buffer_unordered(concurrency)
             .collect()
             .await;
         let ids = ids.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-        let replica = self.mongo.database("orders").collection::<Document>("tickets");
+        let replica = self
+            .mongo
+            .database("orders")
+            .collection::<Document>("tickets");
         let deadline = Instant::now() + Duration::from_secs(300);
-        while replica.count_documents(doc! { "_id": { "$in": &ids } }).await? < count as u64 {
-            ensure!(Instant::now() < deadline, "orders did not learn of {count} tickets");
+        while replica
+            .count_documents(doc! { "_id": { "$in": &ids } })
+            .await?
+            < count as u64
+        {
+            ensure!(
+                Instant::now() < deadline,
+                "orders did not learn of {count} tickets"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(ids)
     }
 
     /// Puts tickets on sale at `rate` a second for `seconds`, and measures
-    /// how long after each 201 the orders service has the ticket. Returns the
-    /// tickets, the rate reached, and the lags.
+    /// how long after each 201 the orders service has stored the ticket, as
+    /// a change stream on its replica reports it. Returns the tickets, the
+    /// rate reached, and the lags.
     pub async fn propagation(
         &self,
         rate: u32,
         seconds: u32,
     ) -> anyhow::Result<(Vec<ObjectId>, f64, Spread)> {
-        let (created, mut arrivals) = mpsc::unbounded_channel::<Created>();
+        let replica = self
+            .mongo
+            .database("orders")
+            .collection::<Document>("tickets");
+        let mut inserts = replica
+            .watch()
+            .pipeline([doc! { "$match": { "operationType": "insert" } }])
+            .await?;
+        let stored: Arc<std::sync::Mutex<HashMap<ObjectId, Instant>>> = Arc::default();
+        let watcher = tokio::spawn({
+            let stored = stored.clone();
+            async move {
+                while let Some(change) = inserts.next().await {
+                    let at = Instant::now();
+                    if let Some(id) = change?
+                        .document_key
+                        .and_then(|key| key.get_object_id("_id").ok())
+                    {
+                        stored.lock().unwrap().insert(id, at);
+                    }
+                }
+                anyhow::Ok(())
+            }
+        });
+
         let total = (rate * seconds) as usize;
         let started = Instant::now();
-        let producer = async {
-            let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
-            let mut sales = futures::stream::FuturesUnordered::new();
-            for _ in 0..total {
-                tick.tick().await;
-                let created = created.clone();
-                sales.push(async move {
-                    let id = self.sell(&self.seller).await?;
-                    let _ = created.send(Created { id, at: Instant::now() });
-                    anyhow::Ok(())
-                });
-                // Let finished sales report without waiting for the next tick.
-                while let Some(Some(sold)) = futures::FutureExt::now_or_never(sales.next()) {
-                    sold?;
-                }
+        let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
+        let mut sales = futures::stream::FuturesUnordered::new();
+        let mut created: Vec<(ObjectId, Instant)> = Vec::with_capacity(total);
+        for _ in 0..total {
+            tick.tick().await;
+            sales.push(async {
+                let id = self.sell(&self.seller).await?;
+                anyhow::Ok((id, Instant::now()))
+            });
+            // Collect finished sales without waiting for the next tick.
+            while let Some(Some(sold)) = futures::FutureExt::now_or_never(sales.next()) {
+                created.push(sold?);
             }
-            while let Some(sold) = sales.next().await {
-                sold?;
+        }
+        while let Some(sold) = sales.next().await {
+            created.push(sold?);
+        }
+        let sending = started.elapsed();
+
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let arrived = {
+                let stored = stored.lock().unwrap();
+                created
+                    .iter()
+                    .filter(|(id, _)| stored.contains_key(id))
+                    .count()
+            };
+            if arrived == total {
+                break;
             }
-            drop(created);
-            anyhow::Ok(started.elapsed())
-        };
-        let replica = self.mongo.database("orders").collection::<Document>("tickets");
-        let observer = async {
-            let mut waiting: HashMap<ObjectId, Instant> = HashMap::new();
-            let mut lags = Vec::with_capacity(total);
-            let mut ids = Vec::with_capacity(total);
-            let mut open = true;
-            while open || !waiting.is_empty() {
-                loop {
-                    match arrivals.try_recv() {
-                        Ok(Created { id, at }) => {
-                            waiting.insert(id, at);
-                            ids.push(id);
-                        }
-                        Err(mpsc::error::TryRecvError::Empty) => break,
-                        Err(mpsc::error::TryRecvError::Disconnected) => {
-                            open = false;
-                            break;
-                        }
-                    }
-                }
-                // A short pause between polls, so that polling does not
-                // load the server whose lag it measures.
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                if waiting.is_empty() {
-                    continue;
-                }
-                let asked: Vec<ObjectId> = waiting.keys().copied().collect();
-                let mut found = replica
-                    .find(doc! { "_id": { "$in": asked } })
-                    .projection(doc! { "_id": 1 })
-                    .await?;
-                let now = Instant::now();
-                while let Some(ticket) = found.next().await {
-                    let id = ticket?.get_object_id("_id")?;
-                    if let Some(at) = waiting.remove(&id) {
-                        lags.push(now.saturating_duration_since(at));
-                    }
-                }
-                ensure!(
-                    started.elapsed() < Duration::from_secs(u64::from(seconds) + 300),
-                    "orders never learnt of {} tickets",
-                    waiting.len()
-                );
-            }
-            anyhow::Ok((ids, lags))
-        };
-        let (sending, (ids, lags)) = tokio::try_join!(producer, observer)?;
+            ensure!(
+                Instant::now() < deadline,
+                "orders never stored {} tickets",
+                total - arrived
+            );
+            ensure!(!watcher.is_finished(), "the change stream ended");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        watcher.abort();
+        let stored = stored.lock().unwrap();
+        let lags = created
+            .iter()
+            .map(|(id, at)| stored[id].saturating_duration_since(*at))
+            .collect();
+        let ids = created.iter().map(|(id, _)| *id).collect();
         Ok((ids, total as f64 / sending.as_secs_f64(), Spread::new(lags)))
     }
 
     /// Orders every ticket in `tickets` with `concurrency` buyers each placing
     /// one order after another, straight at the orders service.
-    pub async fn saturate_orders(&self, tickets: &[ObjectId], concurrency: usize) -> anyhow::Result<Run> {
+    pub async fn saturate_orders(
+        &self,
+        tickets: &[ObjectId],
+        concurrency: usize,
+    ) -> anyhow::Result<Run> {
         let cookies: Vec<String> = (0..concurrency)
             .map(|_| Self::cookie_for(&self.sessions))
             .collect::<anyhow::Result<_>>()?;
@@ -268,12 +292,23 @@ impl<'a> Load<'a> {
                 other => bail!("a buyer got {other}"),
             }
         }
-        ensure!(won == tickets.len(), "{won} orders for {} tickets", tickets.len());
-        let source = self.mongo.database("tickets").collection::<Document>("tickets");
+        ensure!(
+            won == tickets.len(),
+            "{won} orders for {} tickets",
+            tickets.len()
+        );
+        let source = self
+            .mongo
+            .database("tickets")
+            .collection::<Document>("tickets");
         let held = doc! { "_id": { "$in": tickets }, "orderId": { "$ne": null } };
         while source.count_documents(held.clone()).await? < tickets.len() as u64 {
-            ensure!(started.elapsed() < Duration::from_secs(300), "tickets never caught up");
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            ensure!(
+                started.elapsed() < Duration::from_secs(300),
+                "tickets never caught up"
+            );
+            // Not more often: each count is work for the server being measured.
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(started.elapsed())
     }
@@ -315,10 +350,15 @@ impl<'a> Load<'a> {
                     async move {
                         tokio::time::sleep_until(due).await;
                         let response = request.send().await?;
-                        ensure!(response.status() == 201, "ordering answered {}", response.status());
+                        ensure!(
+                            response.status() == 201,
+                            "ordering answered {}",
+                            response.status()
+                        );
                         let order: Value = response.json().await?;
                         let id = order["id"].as_str().context("an order id")?.to_string();
-                        let expires_at = order["expiresAt"].as_str().context("expiresAt")?.parse()?;
+                        let expires_at =
+                            order["expiresAt"].as_str().context("expiresAt")?.parse()?;
                         Ok((id, expires_at))
                     }
                 })
@@ -331,7 +371,10 @@ impl<'a> Load<'a> {
 
         let deadline = Instant::now() + Duration::from_secs(900);
         while seen.lock().unwrap().len() < placed.len() {
-            ensure!(Instant::now() < deadline, "orders were still pending after 15 minutes");
+            ensure!(
+                Instant::now() < deadline,
+                "orders were still pending after 15 minutes"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         watcher.abort();
@@ -339,7 +382,9 @@ impl<'a> Load<'a> {
         let mut lateness = Vec::with_capacity(placed.len());
         let mut expired_early = 0;
         for (id, expires_at) in &placed {
-            let at = seen.get(id).with_context(|| format!("no order.cancelled for {id}"))?;
+            let at = seen
+                .get(id)
+                .with_context(|| format!("no order.cancelled for {id}"))?;
             lateness.push((*at - *expires_at).to_std().unwrap_or_default());
             if *at < all_placed {
                 expired_early += 1;

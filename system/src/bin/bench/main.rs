@@ -78,12 +78,16 @@ async fn measure() -> anyhow::Result<Figures> {
     eprintln!("ceiling: {orders} orders straight on Mongo and JetStream");
     let ceiling = ceiling::run(&platform, orders, CONCURRENCY).await?;
     eprintln!("propagation: {EVENTS_PER_SECOND} tickets a second for {PROPAGATION_SECONDS} s");
-    let (tickets, rate, lag) = load.propagation(EVENTS_PER_SECOND, PROPAGATION_SECONDS).await?;
-    eprintln!("orders: {} orders, {CONCURRENCY} at a time", tickets.len());
-    let placed = load.saturate_orders(&tickets, CONCURRENCY).await?;
+    let (tickets, rate, lag) = load
+        .propagation(EVENTS_PER_SECOND, PROPAGATION_SECONDS)
+        .await?;
+    // Contention before saturation, whose events keep the services busy
+    // for a while after it: the buyers meet a quiet platform.
     eprintln!("contention: {BUYERS} buyers for {CONTESTED} tickets");
     let contested = load.sell_many(CONTESTED, CONCURRENCY).await?;
     let settle = load.settle(&contested, BUYERS).await?;
+    eprintln!("orders: {} orders, {CONCURRENCY} at a time", tickets.len());
+    let placed = load.saturate_orders(&tickets, CONCURRENCY).await?;
     let loaded = load.resident_memory();
     drop(load);
     drop(platform);
@@ -184,8 +188,8 @@ fn report(f: &Figures) -> String {
         out,
         "\nHow each figure is taken: `system/src/bin/bench/`. Orders go straight to the orders \
          service, as the ceiling's work goes straight to the servers; the {BUYERS} buyers go \
-         through nginx. Propagation lag is read by polling the orders database every 2 ms, so it \
-         includes up to one poll and one query's round trip. Run it again with `make bench`."
+         through nginx. Propagation lag ends when a change \
+         stream on the orders service's replica reports the insert. Run it again with `make bench`."
     );
     out
 }
@@ -211,7 +215,14 @@ fn machine() -> String {
             .arg(flag)
             .output()
             .ok()
-            .map(|out| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").trim().to_string())
+            .map(|out| {
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
             .unwrap_or_else(|| format!("{program} (version unknown)"))
     };
     let mongo = match std::env::var("MONGO_SERVER").as_deref() {
