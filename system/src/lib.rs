@@ -4,4 +4,4 @@
 
 mod platform;
 
-pub use platform::{Platform, Profile, free_port, workspace_root};
+pub use platform::{Platform, Profile, SERVICES, free_port, workspace_root};

@@ -52,8 +52,8 @@ const PORTS: [&str; 11] = [
     "EXPIRATION",
 ];
 
-/// Our own processes, each with a `/readyz`.
-const SERVICES: [&str; 6] = [
+/// The services `make up` runs: our own processes, each with a `/readyz`.
+pub const SERVICES: [&str; 6] = [
     "auth",
     "tickets",
     "orders",

@@ -12,19 +12,9 @@ use common::session::{SessionUser, Sessions};
 use futures::StreamExt;
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use serde_json::{Value, json};
-use system::Platform;
+use system::{Platform, SERVICES};
 
 use crate::stats::{Run, Spread};
-
-/// The services `make up` runs, whose memory is measured.
-pub const SERVICES: [&str; 6] = [
-    "auth",
-    "tickets",
-    "orders",
-    "expiration",
-    "payments",
-    "client",
-];
 
 pub struct Load<'a> {
     platform: &'a Platform,
