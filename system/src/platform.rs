@@ -164,12 +164,12 @@ impl Platform {
             }
         }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        // up.sh reaps its own children; until then /proc still lists them.
-        while std::path::Path::new(&format!("/proc/{pid}/status")).exists()
-            && !std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .unwrap_or_default()
-                .contains("State:\tZ")
-        {
+        // up.sh reaps its own children; until then /proc lists them as zombies.
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .is_ok_and(|status| !status.contains("State:\tZ"))
+        };
+        while alive() {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "{process} outlived SIGKILL"
