@@ -1,5 +1,6 @@
-//! Mongo helpers every service needs: connecting, recognising a unique-index
-//! violation, and reading a record id from a URL.
+//! Mongo helpers every service needs: connecting, changing and reading back
+//! a document in a transaction, recognising a unique-index violation, and
+//! reading a record id from a URL.
 
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
-use mongodb::{Client, Database, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use serde::de::DeserializeOwned;
 
 use crate::config::Secret;
 
@@ -35,6 +37,41 @@ pub fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
         .unique(unique.then_some(true))
         .build();
     IndexModel::builder().keys(keys).options(options).build()
+}
+
+/// Applies `change` to the document `filter` matches, in the transaction
+/// running in `session`, and reads the document back as changed; `None` when
+/// nothing matched. `filter` names the document's `_id`.
+///
+/// This is `findAndModify` in two commands. SecantusDB answers
+/// `findAndModify` by walking the whole collection (25 to 70 ms on 10,000
+/// documents, where an update and a read by `_id` take 5), and inside one
+/// transaction the two are as atomic as the one: the update holds the
+/// document until the commit.
+pub async fn update_and_read<T>(
+    collection: &Collection<T>,
+    session: &mut ClientSession,
+    filter: Document,
+    change: Document,
+) -> mongodb::error::Result<Option<T>>
+where
+    T: DeserializeOwned + Send + Sync,
+{
+    let id = filter
+        .get("_id")
+        .cloned()
+        .ok_or_else(|| mongodb::error::Error::custom("update_and_read needs an _id to read by"))?;
+    let updated = collection
+        .update_one(filter, change)
+        .session(&mut *session)
+        .await?;
+    if updated.matched_count == 0 {
+        return Ok(None);
+    }
+    collection
+        .find_one(doc! { "_id": id })
+        .session(&mut *session)
+        .await
 }
 
 /// Whether the server is reachable (for readiness).

@@ -10,7 +10,6 @@ use common::replica::{self, Step};
 use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::options::ReturnDocument;
 use mongodb::{ClientSession, Collection, Database};
 use serde::{Deserialize, Serialize};
 
@@ -183,18 +182,16 @@ impl Tickets {
         price: Price,
     ) -> mongodb::error::Result<Result<TicketRecord, EditRefused>> {
         common::transaction!(self.outbox, |session| {
-            let edited = self
-                .tickets
-                .find_one_and_update(
-                    doc! { "_id": id, "userId": user_id, "orderId": null, "sold": false },
-                    doc! {
-                        "$set": { "title": title.as_str(), "price": price.cents() },
-                        "$inc": { "version": 1 },
-                    },
-                )
-                .return_document(ReturnDocument::After)
-                .session(&mut *session)
-                .await?;
+            let edited = common::mongo::update_and_read(
+                &self.tickets,
+                session,
+                doc! { "_id": id, "userId": user_id, "orderId": null, "sold": false },
+                doc! {
+                    "$set": { "title": title.as_str(), "price": price.cents() },
+                    "$inc": { "version": 1 },
+                },
+            )
+            .await?;
             if let Some(ticket) = edited {
                 self.outbox.stage(session, &ticket.updated()).await?;
                 return Ok(Ok(ticket));
@@ -327,12 +324,8 @@ impl Tickets {
         filter: mongodb::bson::Document,
         change: mongodb::bson::Document,
     ) -> mongodb::error::Result<bool> {
-        let changed = self
-            .tickets
-            .find_one_and_update(filter, change)
-            .return_document(ReturnDocument::After)
-            .session(&mut *session)
-            .await?;
+        let changed =
+            common::mongo::update_and_read(&self.tickets, session, filter, change).await?;
         match changed {
             Some(ticket) => {
                 self.outbox.stage(session, &ticket.updated()).await?;

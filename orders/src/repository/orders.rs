@@ -8,7 +8,6 @@ use futures::TryStreamExt;
 use mongodb::ClientSession;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, doc};
-use mongodb::options::ReturnDocument;
 
 use super::{OrderRecord, OrderedTicket, Orders};
 use crate::domain::{Command, Decision, Refusal, decide};
@@ -181,18 +180,16 @@ impl Orders {
         order: &OrderRecord,
         next: OrderStatus,
     ) -> mongodb::error::Result<Option<OrderRecord>> {
-        let Some(changed) = self
-            .orders
-            .find_one_and_update(
-                doc! { "_id": order.id, "version": order.version },
-                doc! {
-                    "$set": { "status": bson::serialize_to_bson(&next)? },
-                    "$inc": { "version": 1 },
-                },
-            )
-            .return_document(ReturnDocument::After)
-            .session(&mut *session)
-            .await?
+        let Some(changed) = common::mongo::update_and_read(
+            &self.orders,
+            session,
+            doc! { "_id": order.id, "version": order.version },
+            doc! {
+                "$set": { "status": bson::serialize_to_bson(&next)? },
+                "$inc": { "version": 1 },
+            },
+        )
+        .await?
         else {
             return Ok(None);
         };

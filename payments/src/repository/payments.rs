@@ -4,7 +4,6 @@ use common::events::{OrderStatus, PaymentCreated, PaymentRefunded};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, doc};
-use mongodb::options::ReturnDocument;
 
 use super::{Attempt, OrderRecord, PaymentRecord, Payments};
 
@@ -49,16 +48,14 @@ impl Payments {
                 refund_due: false,
                 stripe_refund_id: None,
             };
-            let order = self
-                .orders
-                .find_one_and_update(
-                    doc! { "_id": attempt.order_id, "paymentId": null },
-                    doc! { "$set": { "paymentId": payment.id } },
-                )
-                .return_document(ReturnDocument::After)
-                .session(&mut *session)
-                .await?
-                .ok_or_else(|| mongodb::error::Error::custom("the order has a payment already"))?;
+            let order = common::mongo::update_and_read(
+                &self.orders,
+                session,
+                doc! { "_id": attempt.order_id, "paymentId": null },
+                doc! { "$set": { "paymentId": payment.id } },
+            )
+            .await?
+            .ok_or_else(|| mongodb::error::Error::custom("the order has a payment already"))?;
             payment.refund_due = order.status == OrderStatus::Cancelled;
             self.payments
                 .insert_one(&payment)

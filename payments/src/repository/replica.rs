@@ -6,7 +6,6 @@ use common::events::OrderStatus;
 use common::replica::{self, Step};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, doc};
-use mongodb::options::ReturnDocument;
 
 use super::{OrderRecord, Payments};
 
@@ -70,15 +69,13 @@ impl Payments {
             if step != Step::Apply {
                 return Ok(Changed { step, refund_due: false });
             }
-            let Some(order) = self
-                .orders
-                .find_one_and_update(
-                    doc! { "_id": id, "version": version - 1 },
-                    doc! { "$set": { "status": bson::serialize_to_bson(&status)?, "version": version } },
-                )
-                .return_document(ReturnDocument::After)
-                .session(&mut *session)
-                .await?
+            let Some(order) = common::mongo::update_and_read(
+                &self.orders,
+                session,
+                doc! { "_id": id, "version": version - 1 },
+                doc! { "$set": { "status": bson::serialize_to_bson(&status)?, "version": version } },
+            )
+            .await?
             else {
                 return Ok(Changed { step: Step::Duplicate, refund_due: false });
             };
