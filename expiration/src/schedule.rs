@@ -8,9 +8,11 @@
 //! lapse, and the next claim takes them again. Redis's append-only file
 //! makes both sets survive a restart of Redis.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use redis::Script;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// Takes the lapsed claims and then the due orders, up to a limit, and
 /// claims them all until the given time.
@@ -32,6 +34,11 @@ end
 return claimed
 ";
 
+/// How long a command may wait for Redis's answer. A claim whose answer is
+/// given up on still takes its orders, which then wait out their lease: a
+/// slow Redis is better waited for than the client's default of 500 ms.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Schedule {
     redis: ConnectionManager,
@@ -44,7 +51,8 @@ impl Schedule {
     /// Connects to Redis; every key starts with `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
-        let redis = ConnectionManager::new(client).await?;
+        let config = ConnectionManagerConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let redis = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             redis,
             due: format!("{prefix}expiration:due"),

@@ -1,5 +1,6 @@
-//! Expiry survives a restart of Redis when Redis keeps an append-only file:
-//! this test runs a Redis of its own, so that it can stop and start it.
+//! Expiry survives a restart of Redis when Redis keeps an append-only file,
+//! and a Redis that stalls. These tests run a Redis of their own, so that
+//! they can stop, start and pause it.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -96,5 +97,45 @@ async fn a_schedule_survives_a_restart_of_redis() {
     redis.restart();
 
     let mut expired = Probe::<ExpirationComplete>::start(&bus).await;
+    assert_eq!(expired.next().await.order_id, order.id);
+}
+
+#[tokio::test]
+async fn an_order_due_while_redis_stalls_is_published_once_redis_answers() {
+    let redis = Redis::launch();
+    let mut settings = settings();
+    settings.redis_url = Secret::new(redis.url());
+    // A claim whose answer were lost would hold the order for a minute.
+    settings.claim_lease = std::time::Duration::from_secs(60);
+    let schedule = eventually("our Redis to answer", || async {
+        Schedule::connect(&redis.url(), &settings.redis_prefix)
+            .await
+            .ok()
+    })
+    .await;
+    let _instance = Instance::start(&settings).await;
+    let bus = bus(&settings).await;
+    let mut expired = Probe::<ExpirationComplete>::start(&bus).await;
+    let order = order(Utc::now() + Duration::milliseconds(500));
+    bus.publish(&order).await.unwrap();
+    eventually("the order to be scheduled", || async {
+        schedule.due_at(&order.id).await.ok()?.map(|_| ())
+    })
+    .await;
+
+    // Redis holds every write, the claim among them, for 2.5 s around the due time.
+    let mut admin = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2500)
+        .arg("WRITE")
+        .query_async::<()>(&mut admin)
+        .await
+        .unwrap();
+
     assert_eq!(expired.next().await.order_id, order.id);
 }
