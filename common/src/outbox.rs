@@ -3,15 +3,8 @@
 //! pending rows in order and marks them sent. A crash between the commit and
 //! the publish delays an event, never loses it; a crash between the publish
 //! and the marking repeats it, and the server drops the repeat by its id.
-//!
-//! A transaction run by [`crate::transaction!`] hands the rows it staged to
-//! the relay when it commits, so the relay publishes them without reading
-//! them back. It reads the collection only when told to ([`Outbox::notify`]),
-//! after a failure, and once a [`POLL`]: a query for unsent rows walks past
-//! every row lately marked sent, and that walk grows with the traffic.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -34,8 +27,8 @@ const TRANSACTION_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Rows one relay pass publishes at most.
 const BATCH: i64 = 100;
-/// How often the relay looks for rows nobody handed it (left by a crash, or
-/// staged by another replica).
+/// How often the relay looks for rows nobody told it about (after a crash,
+/// or written by another replica).
 const POLL: Duration = Duration::from_secs(1);
 /// How long the relay waits after the bus or the database failed.
 const BACKOFF: Duration = Duration::from_secs(1);
@@ -44,10 +37,10 @@ const BACKOFF: Duration = Duration::from_secs(1);
 pub type TxResult<T> = mongodb::error::Result<T>;
 
 /// Runs `$body` in one transaction of `$outbox`'s database, retried whole on
-/// a transient error, and hands the relay the rows it staged once it is
-/// committed. `$body` is a block that uses `$session` (a `&mut
-/// ClientSession`) for every read and write, stages its events with
-/// [`Outbox::stage`], and gives a [`TxResult`]. A macro rather than a function taking an async closure:
+/// a transient error, and wakes the relay once it is committed. `$body` is
+/// a block that uses `$session` (a `&mut ClientSession`) for every read and
+/// write, stages its events with [`Outbox::stage`], and gives a
+/// [`TxResult`]. A macro rather than a function taking an async closure:
 /// such closures that borrow are not `Send` to today's compiler.
 #[macro_export]
 macro_rules! transaction {
@@ -58,15 +51,12 @@ macro_rules! transaction {
             let started = ::std::time::Instant::now();
             loop {
                 session.start_transaction().await?;
-                let staged = $crate::outbox::Staged::default();
-                let outcome: $crate::outbox::TxResult<_> = staged
-                    .collect(async {
-                        let $session = &mut session;
-                        $body
-                    })
-                    .await;
+                let outcome: $crate::outbox::TxResult<_> = {
+                    let $session = &mut session;
+                    async { $body }.await
+                };
                 if let Some(value) = $crate::outbox::finish(&mut session, outcome, started).await? {
-                    outbox.committed(staged);
+                    outbox.notify();
                     break $crate::outbox::TxResult::Ok(value);
                 }
             }
@@ -92,7 +82,6 @@ pub async fn finish<T>(
             // The server may have aborted it already; the error that matters is `err`.
             let _ = session.abort_transaction().await;
             return if retry(&err, TRANSIENT_TRANSACTION_ERROR) {
-                tracing::debug!(error = %err, "transaction will run again");
                 Ok(None)
             } else {
                 Err(err)
@@ -103,42 +92,13 @@ pub async fn finish<T>(
         match session.commit_transaction().await {
             Ok(()) => return Ok(Some(value)),
             Err(err) if retry(&err, UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
-            Err(err) if retry(&err, TRANSIENT_TRANSACTION_ERROR) => {
-                tracing::debug!(error = %err, "commit failed; the transaction will run again");
-                return Ok(None);
-            }
+            Err(err) if retry(&err, TRANSIENT_TRANSACTION_ERROR) => return Ok(None),
             Err(err) => return Err(err),
         }
     }
 }
 
-tokio::task_local! {
-    /// The rows the transaction running on this task has staged so far.
-    static STAGED: Staged;
-}
-
-/// The rows one attempt of a [`crate::transaction!`] stages, kept for the
-/// relay in case it commits.
-#[doc(hidden)]
-#[derive(Clone, Default)]
-pub struct Staged(Arc<Mutex<Vec<Row>>>);
-
-impl Staged {
-    /// Runs `attempt` with [`Outbox::stage`] keeping its rows here too.
-    pub async fn collect<T>(&self, attempt: impl Future<Output = T>) -> T {
-        STAGED.scope(self.clone(), attempt).await
-    }
-
-    fn push(&self, row: &Row) {
-        self.0.lock().expect("staged rows").push(row.clone());
-    }
-
-    fn take(&self) -> Vec<Row> {
-        std::mem::take(&mut *self.0.lock().expect("staged rows"))
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Row {
     #[serde(rename = "_id")]
@@ -157,10 +117,6 @@ struct Row {
 pub struct Outbox {
     client: Client,
     rows: Collection<Row>,
-    /// Rows of committed transactions the relay has not taken yet.
-    handed: Arc<Mutex<Vec<Row>>>,
-    /// Set when someone committed rows the relay must read back.
-    look: Arc<AtomicBool>,
     wake: Arc<Notify>,
 }
 
@@ -169,8 +125,6 @@ impl Outbox {
         Self {
             client: database.client().clone(),
             rows: database.collection("outbox"),
-            handed: Arc::default(),
-            look: Arc::default(),
             wake: Arc::new(Notify::new()),
         }
     }
@@ -206,27 +160,13 @@ impl Outbox {
             sent: false,
             created_at: bson::DateTime::now(),
         };
-        self.rows.insert_one(&row).session(session).await?;
-        // Outside `transaction!` nothing keeps it: the relay reads it back.
-        let _ = STAGED.try_with(|staged| staged.push(&row));
+        self.rows.insert_one(row).session(session).await?;
         Ok(())
     }
 
-    /// Wakes the relay to read back what was committed outside
-    /// [`crate::transaction!`].
+    /// Wakes the relay: something was committed.
     pub fn notify(&self) {
-        self.look.store(true, Ordering::Release);
         self.wake.notify_one();
-    }
-
-    /// Hands the relay the rows of a transaction that has committed.
-    #[doc(hidden)]
-    pub fn committed(&self, staged: Staged) {
-        let rows = staged.take();
-        if !rows.is_empty() {
-            self.handed.lock().expect("handed rows").extend(rows);
-            self.wake.notify_one();
-        }
     }
 
     /// How many rows wait to be published.
@@ -242,51 +182,22 @@ impl Outbox {
     }
 
     async fn relay(self, bus: Bus, shutdown: CancellationToken) {
-        // Set after a failure: what is left is read back, in order. Rows
-        // left by a crash come first.
-        let mut failed = true;
-        let mut next_look = tokio::time::Instant::now();
         loop {
-            let now = tokio::time::Instant::now();
-            let told = self.look.swap(false, Ordering::AcqRel);
-            if failed || told || now >= next_look {
-                next_look = now + POLL;
-                // Whatever was handed is in the collection too.
-                self.handed.lock().expect("handed rows").clear();
-                match self.publish_pending(&bus).await {
-                    Ok(count) if count as i64 == BATCH => continue,
-                    Ok(_) => failed = false,
-                    Err(err) => {
-                        tracing::warn!(
-                            error = format!("{err:#}"),
-                            "outbox relay failed; will retry"
-                        );
-                        failed = true;
-                        if self.pause(BACKOFF, &shutdown).await {
-                            break;
-                        }
-                        continue;
-                    }
-                }
-            }
-            let handed = std::mem::take(&mut *self.handed.lock().expect("handed rows"));
-            if !handed.is_empty() {
-                if let Err(err) = self.publish(&bus, handed).await {
+            let wait = match self.publish_pending(&bus).await {
+                Ok(count) if count as i64 == BATCH => continue,
+                Ok(_) => POLL,
+                Err(err) => {
                     tracing::warn!(
                         error = format!("{err:#}"),
                         "outbox relay failed; will retry"
                     );
-                    failed = true;
-                    if self.pause(BACKOFF, &shutdown).await {
-                        break;
-                    }
+                    BACKOFF
                 }
-                continue;
-            }
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep_until(next_look) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
         if let Err(err) = self.publish_pending(&bus).await {
@@ -294,14 +205,6 @@ impl Outbox {
                 error = format!("{err:#}"),
                 "outbox relay could not publish everything before stopping"
             );
-        }
-    }
-
-    /// Waits `wait`, or less if shut down; true if shut down.
-    async fn pause(&self, wait: Duration, shutdown: &CancellationToken) -> bool {
-        tokio::select! {
-            _ = shutdown.cancelled() => true,
-            _ = tokio::time::sleep(wait) => false,
         }
     }
 
@@ -317,14 +220,7 @@ impl Outbox {
             .try_collect()
             .await?;
         let fetched = rows.len();
-        self.publish(bus, rows).await?;
-        Ok(fetched)
-    }
-
-    /// Publishes `rows` in order and marks the published ones sent. Stops at
-    /// the first failure, so that nothing overtakes the row that failed.
-    async fn publish(&self, bus: &Bus, rows: Vec<Row>) -> anyhow::Result<()> {
-        let mut sent = Vec::with_capacity(rows.len());
+        let mut sent = Vec::with_capacity(fetched);
         let mut failure = None;
         for row in rows {
             let payload = row.payload.into_bytes().into();
@@ -350,7 +246,7 @@ impl Outbox {
         }
         match failure {
             Some(err) => Err(err),
-            None => Ok(()),
+            None => Ok(fetched),
         }
     }
 }

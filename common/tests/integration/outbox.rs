@@ -1,6 +1,6 @@
 use common::bus::Bus;
 use common::events::{Event, TicketCreated};
-use common::outbox::{Outbox, TxResult};
+use common::outbox::Outbox;
 use common::testing::{Probe, eventually, service_settings};
 use mongodb::bson::doc;
 use mongodb::{Client, Database};
@@ -134,40 +134,5 @@ async fn a_relay_started_on_a_fresh_stream_publishes_new_commits_promptly() {
 
     let event = probe.next().await;
     assert_eq!(event.message_id(), ticket(5).message_id());
-    stop.cancel();
-}
-
-#[tokio::test]
-async fn a_committed_transaction_hands_its_event_to_the_relay_and_a_failed_one_hands_none() {
-    let (_client, database, outbox) = database().await;
-    let bus = test_bus().await;
-    let mut probe = Probe::<TicketCreated>::start(&bus).await;
-    let stop = CancellationToken::new();
-    outbox.start_relay(bus.clone(), stop.clone());
-    let tickets = database.collection::<mongodb::bson::Document>("tickets");
-
-    let failed: TxResult<()> = common::transaction!(outbox, |session| {
-        outbox.stage(session, &ticket(1)).await?;
-        Err(mongodb::error::Error::custom("a rule was broken"))
-    })
-    .await;
-    assert!(failed.is_err());
-    common::transaction!(outbox, |session| {
-        tickets
-            .insert_one(doc! { "_id": &ticket(2).id })
-            .session(&mut *session)
-            .await?;
-        outbox.stage(session, &ticket(2)).await
-    })
-    .await
-    .unwrap();
-
-    assert_eq!(
-        probe.next().await,
-        ticket(2),
-        "only the committed transaction's event is published"
-    );
-    wait_until_sent(&outbox).await;
-    assert_eq!(stored(&bus, TicketCreated::SUBJECT).await, 1);
     stop.cancel();
 }
