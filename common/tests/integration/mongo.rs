@@ -16,25 +16,26 @@ async fn update_and_read_gives_the_changed_document_or_none_when_nothing_matches
     let mut session = client.start_session().await.unwrap();
 
     session.start_transaction().await.unwrap();
+    let from_version_0 = doc! { "_id": id, "version": 0_i64 };
+    let bump = doc! { "$inc": { "version": 1_i64 } };
     let changed = common::mongo::update_and_read(
         &tickets,
         &mut session,
-        doc! { "_id": id, "version": 0_i64 },
-        doc! { "$inc": { "version": 1_i64 } },
+        from_version_0.clone(),
+        bump.clone(),
     )
     .await
     .unwrap();
-    let missed = common::mongo::update_and_read(
+    let missed = common::mongo::update_and_read(&tickets, &mut session, from_version_0, bump)
+        .await
+        .unwrap();
+    let without_id = common::mongo::update_and_read(
         &tickets,
         &mut session,
-        doc! { "_id": id, "version": 0_i64 },
-        doc! { "$inc": { "version": 1_i64 } },
+        doc! {},
+        doc! { "$set": { "x": 1 } },
     )
-    .await
-    .unwrap();
-    let without_id =
-        common::mongo::update_and_read(&tickets, &mut session, doc! {}, doc! { "$set": { "x": 1 } })
-            .await;
+    .await;
     session.commit_transaction().await.unwrap();
 
     assert_eq!(changed.unwrap().get_i64("version").unwrap(), 1);
@@ -42,5 +43,8 @@ async fn update_and_read_gives_the_changed_document_or_none_when_nothing_matches
     assert!(without_id.is_err());
     let stored = tickets.find_one(doc! { "_id": id }).await.unwrap().unwrap();
     assert_eq!(stored.get_i64("version").unwrap(), 1);
-    assert!(!stored.contains_key("x"), "nothing was written without an _id");
+    assert!(
+        !stored.contains_key("x"),
+        "nothing was written without an _id"
+    );
 }
