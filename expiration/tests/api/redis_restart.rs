@@ -5,10 +5,12 @@
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
+use common::bus::Bus;
 use common::config::Secret;
-use common::events::ExpirationComplete;
+use common::events::{ExpirationComplete, OrderCreated};
 use common::testing::{Probe, eventually};
+use expiration::config::Settings;
 use expiration::schedule::Schedule;
 
 use crate::helpers::{Instance, bus, order, settings};
@@ -74,25 +76,37 @@ impl Drop for Redis {
     }
 }
 
-#[tokio::test]
-async fn a_schedule_survives_a_restart_of_redis() {
-    let mut redis = Redis::launch();
-    let mut settings = settings();
-    settings.redis_url = Secret::new(redis.url());
+/// Starts an instance on `redis` and hands it an order due at `due`;
+/// returns once the order is in the schedule.
+async fn order_scheduled(
+    redis: &Redis,
+    settings: &Settings,
+    due: DateTime<Utc>,
+) -> (Instance, Bus, OrderCreated) {
     let schedule = eventually("our Redis to answer", || async {
         Schedule::connect(&redis.url(), &settings.redis_prefix)
             .await
             .ok()
     })
     .await;
-    let _instance = Instance::start(&settings).await;
-    let bus = bus(&settings).await;
-    let order = order(Utc::now() + Duration::seconds(2));
+    let instance = Instance::start(settings).await;
+    let bus = bus(settings).await;
+    let order = order(due);
     bus.publish(&order).await.unwrap();
     eventually("the order to be scheduled", || async {
         schedule.due_at(&order.id).await.ok()?.map(|_| ())
     })
     .await;
+    (instance, bus, order)
+}
+
+#[tokio::test]
+async fn a_schedule_survives_a_restart_of_redis() {
+    let mut redis = Redis::launch();
+    let mut settings = settings();
+    settings.redis_url = Secret::new(redis.url());
+    let (_instance, bus, order) =
+        order_scheduled(&redis, &settings, Utc::now() + Duration::seconds(2)).await;
 
     redis.restart();
 
@@ -107,23 +121,11 @@ async fn an_order_due_while_redis_stalls_is_published_once_redis_answers() {
     settings.redis_url = Secret::new(redis.url());
     // A claim whose answer were lost would hold the order for a minute.
     settings.claim_lease = std::time::Duration::from_secs(60);
-    let schedule = eventually("our Redis to answer", || async {
-        Schedule::connect(&redis.url(), &settings.redis_prefix)
-            .await
-            .ok()
-    })
-    .await;
-    let _instance = Instance::start(&settings).await;
-    let bus = bus(&settings).await;
+    let (_instance, bus, order) =
+        order_scheduled(&redis, &settings, Utc::now() + Duration::milliseconds(1500)).await;
     let mut expired = Probe::<ExpirationComplete>::start(&bus).await;
-    let order = order(Utc::now() + Duration::milliseconds(500));
-    bus.publish(&order).await.unwrap();
-    eventually("the order to be scheduled", || async {
-        schedule.due_at(&order.id).await.ok()?.map(|_| ())
-    })
-    .await;
 
-    // Redis holds every write, the claim among them, for 2.5 s around the due time.
+    // Redis holds every write, the claim among them, for 3 s around the due time.
     let mut admin = redis::Client::open(redis.url())
         .unwrap()
         .get_multiplexed_async_connection()
@@ -131,7 +133,7 @@ async fn an_order_due_while_redis_stalls_is_published_once_redis_answers() {
         .unwrap();
     redis::cmd("CLIENT")
         .arg("PAUSE")
-        .arg(2500)
+        .arg(3000)
         .arg("WRITE")
         .query_async::<()>(&mut admin)
         .await
