@@ -116,6 +116,21 @@ impl Bus {
         payload: Bytes,
         headers: HeaderMap,
     ) -> anyhow::Result<Published> {
+        self.send_raw(subject, message_id, payload, headers)
+            .await?
+            .await
+    }
+
+    /// Sends an already encoded payload under `subject` (without prefix) and
+    /// gives what waits for the server to store it, so that several can be
+    /// sent before the first acknowledgement comes back.
+    pub async fn send_raw(
+        &self,
+        subject: &str,
+        message_id: &str,
+        payload: Bytes,
+        headers: HeaderMap,
+    ) -> anyhow::Result<impl Future<Output = anyhow::Result<Published>> + use<>> {
         let message = PublishMessage::build()
             .payload(payload)
             .headers(headers)
@@ -124,12 +139,16 @@ impl Bus {
             .jetstream
             .send_publish(self.subject(subject), message)
             .await
-            .with_context(|| format!("cannot publish {subject}"))?
-            .await
-            .with_context(|| format!("no acknowledgement for {subject}"))?;
-        Ok(Published {
-            sequence: ack.sequence,
-            duplicate: ack.duplicate,
+            .with_context(|| format!("cannot publish {subject}"))?;
+        let subject = subject.to_string();
+        Ok(async move {
+            let ack = ack
+                .await
+                .with_context(|| format!("no acknowledgement for {subject}"))?;
+            Ok(Published {
+                sequence: ack.sequence,
+                duplicate: ack.duplicate,
+            })
         })
     }
 }

@@ -3,8 +3,18 @@
 //! pending rows in order and marks them sent. A crash between the commit and
 //! the publish delays an event, never loses it; a crash between the publish
 //! and the marking repeats it, and the server drops the repeat by its id.
+//!
+//! A transaction run by [`crate::transaction!`] hands the rows it staged to
+//! the relay when it commits, so the relay publishes them without reading
+//! them back, and it marks what it published in batches. It reads the
+//! collection only at start, after a failure, when told to
+//! ([`Outbox::notify`]), and once a [`POLL`] for rows nobody handed it. Each
+//! read and each mark is a query the database serves while the services'
+//! transactions queue for the same collection: one per commit was a third of
+//! the database's work under load.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,6 +26,7 @@ use mongodb::{Client, ClientSession, Collection, Database};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::Bus;
@@ -32,16 +43,21 @@ const BATCH: i64 = 100;
 const POLL: Duration = Duration::from_secs(1);
 /// How long the relay waits after the bus or the database failed.
 const BACKOFF: Duration = Duration::from_secs(1);
+/// How long a published row may wait to be marked sent, so that rows are
+/// marked many at a time. A crash in this window publishes them again, and
+/// the server drops the repeats.
+const MARK_DELAY: Duration = Duration::from_millis(100);
 
 /// What the body of a [`crate::transaction!`] gives.
 pub type TxResult<T> = mongodb::error::Result<T>;
 
 /// Runs `$body` in one transaction of `$outbox`'s database, retried whole on
-/// a transient error, and wakes the relay once it is committed. `$body` is
-/// a block that uses `$session` (a `&mut ClientSession`) for every read and
-/// write, stages its events with [`Outbox::stage`], and gives a
-/// [`TxResult`]. A macro rather than a function taking an async closure:
-/// such closures that borrow are not `Send` to today's compiler.
+/// a transient error, and hands the relay the rows it staged once it is
+/// committed. `$body` is a block that uses `$session` (a `&mut
+/// ClientSession`) for every read and write, stages its events with
+/// [`Outbox::stage`], and gives a [`TxResult`]. A macro rather than a
+/// function taking an async closure: such closures that borrow are not
+/// `Send` to today's compiler.
 #[macro_export]
 macro_rules! transaction {
     ($outbox:expr, |$session:ident| $body:block) => {
@@ -51,12 +67,15 @@ macro_rules! transaction {
             let started = ::std::time::Instant::now();
             loop {
                 session.start_transaction().await?;
-                let outcome: $crate::outbox::TxResult<_> = {
-                    let $session = &mut session;
-                    async { $body }.await
-                };
+                let staged = $crate::outbox::Staged::default();
+                let outcome: $crate::outbox::TxResult<_> = staged
+                    .collect(async {
+                        let $session = &mut session;
+                        $body
+                    })
+                    .await;
                 if let Some(value) = $crate::outbox::finish(&mut session, outcome, started).await? {
-                    outbox.notify();
+                    outbox.committed(staged);
                     break $crate::outbox::TxResult::Ok(value);
                 }
             }
@@ -98,7 +117,29 @@ pub async fn finish<T>(
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+tokio::task_local! {
+    /// The rows the transaction attempt running on this task has staged.
+    static STAGED: Staged;
+}
+
+/// The rows one attempt of a [`crate::transaction!`] stages, kept for the
+/// relay in case the attempt commits.
+#[doc(hidden)]
+#[derive(Clone, Default)]
+pub struct Staged(Arc<Mutex<Vec<Row>>>);
+
+impl Staged {
+    /// Runs `attempt` with [`Outbox::stage`] keeping its rows here too.
+    pub async fn collect<T>(&self, attempt: impl Future<Output = T>) -> T {
+        STAGED.scope(self.clone(), attempt).await
+    }
+
+    fn take(&self) -> Vec<Row> {
+        std::mem::take(&mut *self.0.lock().expect("staged rows"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Row {
     #[serde(rename = "_id")]
@@ -117,6 +158,10 @@ struct Row {
 pub struct Outbox {
     client: Client,
     rows: Collection<Row>,
+    /// Rows of committed transactions the relay has not taken yet.
+    handed: Arc<Mutex<Vec<Row>>>,
+    /// Set by [`Outbox::notify`]: the relay must read the collection.
+    look: Arc<AtomicBool>,
     wake: Arc<Notify>,
 }
 
@@ -125,6 +170,8 @@ impl Outbox {
         Self {
             client: database.client().clone(),
             rows: database.collection("outbox"),
+            handed: Arc::default(),
+            look: Arc::default(),
             wake: Arc::new(Notify::new()),
         }
     }
@@ -144,8 +191,9 @@ impl Outbox {
         Ok(())
     }
 
-    /// Stages `event` inside the caller's transaction. Call [`Outbox::notify`]
-    /// after the commit so the relay publishes it at once.
+    /// Stages `event` inside the caller's transaction. Inside
+    /// [`crate::transaction!`] the relay is handed the row on commit;
+    /// otherwise call [`Outbox::notify`] after the commit.
     pub async fn stage<E: Event>(
         &self,
         session: &mut ClientSession,
@@ -160,13 +208,26 @@ impl Outbox {
             sent: false,
             created_at: bson::DateTime::now(),
         };
-        self.rows.insert_one(row).session(session).await?;
+        self.rows.insert_one(&row).session(session).await?;
+        let _ = STAGED.try_with(|staged| staged.0.lock().expect("staged rows").push(row));
         Ok(())
     }
 
-    /// Wakes the relay: something was committed.
+    /// Wakes the relay to read the collection: rows were committed outside
+    /// [`crate::transaction!`].
     pub fn notify(&self) {
+        self.look.store(true, Ordering::Release);
         self.wake.notify_one();
+    }
+
+    /// Hands the relay the rows of an attempt that has committed.
+    #[doc(hidden)]
+    pub fn committed(&self, staged: Staged) {
+        let rows = staged.take();
+        if !rows.is_empty() {
+            self.handed.lock().expect("handed rows").extend(rows);
+            self.wake.notify_one();
+        }
     }
 
     /// How many rows wait to be published.
@@ -182,71 +243,145 @@ impl Outbox {
     }
 
     async fn relay(self, bus: Bus, shutdown: CancellationToken) {
+        let wake = self.wake.clone();
+        let mut relay = Relay {
+            outbox: self,
+            bus,
+            must_read: true,
+            next_read: Instant::now(),
+            unmarked: Vec::new(),
+            unmarked_since: None,
+        };
         loop {
-            let wait = match self.publish_pending(&bus).await {
-                Ok(count) if count as i64 == BATCH => continue,
-                Ok(_) => POLL,
+            let until = match relay.step().await {
+                Ok(true) => continue,
+                Ok(false) => relay.next_deadline(),
                 Err(err) => {
                     tracing::warn!(
                         error = format!("{err:#}"),
                         "outbox relay failed; will retry"
                     );
-                    BACKOFF
+                    relay.must_read = true;
+                    Instant::now() + BACKOFF
                 }
             };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep_until(until) => {}
             }
         }
-        if let Err(err) = self.publish_pending(&bus).await {
+        relay.must_read = true;
+        let drained = async {
+            while relay.step().await? {}
+            relay.mark().await
+        };
+        if let Err(err) = drained.await {
             tracing::warn!(
                 error = format!("{err:#}"),
                 "outbox relay could not publish everything before stopping"
             );
         }
     }
+}
 
-    /// Publishes one batch of pending rows, oldest first, and marks the
-    /// published ones sent. Stops at the first failure so order is kept.
-    async fn publish_pending(&self, bus: &Bus) -> anyhow::Result<usize> {
-        let rows: Vec<Row> = self
-            .rows
-            .find(doc! { "sent": false })
-            .sort(doc! { "_id": 1 })
-            .limit(BATCH)
-            .await?
-            .try_collect()
-            .await?;
-        let fetched = rows.len();
-        let mut sent = Vec::with_capacity(fetched);
-        let mut failure = None;
+/// The relay's state between its steps.
+struct Relay {
+    outbox: Outbox,
+    bus: Bus,
+    /// Whether the next step reads the collection.
+    must_read: bool,
+    next_read: Instant,
+    /// Rows published and not yet marked sent, and since when.
+    unmarked: Vec<ObjectId>,
+    unmarked_since: Option<Instant>,
+}
+
+impl Relay {
+    /// Publishes what is pending: read back from the collection when it must
+    /// be, else what transactions handed it. True if there may be more.
+    async fn step(&mut self) -> anyhow::Result<bool> {
+        let now = Instant::now();
+        if self.outbox.look.swap(false, Ordering::AcqRel) || now >= self.next_read {
+            self.must_read = true;
+        }
+        if self.must_read {
+            // Marked first, or what was published is read back and sent again.
+            self.mark().await?;
+            // Whatever was handed is committed, so the read finds it.
+            self.outbox.handed.lock().expect("handed rows").clear();
+            self.next_read = now + POLL;
+            let rows: Vec<Row> = self
+                .outbox
+                .rows
+                .find(doc! { "sent": false })
+                .sort(doc! { "_id": 1 })
+                .limit(BATCH)
+                .await?
+                .try_collect()
+                .await?;
+            let full = rows.len() as i64 == BATCH;
+            self.publish(rows).await?;
+            self.must_read = full;
+            return Ok(full);
+        }
+        let handed = std::mem::take(&mut *self.outbox.handed.lock().expect("handed rows"));
+        if !handed.is_empty() {
+            self.publish(handed).await?;
+            return Ok(true);
+        }
+        let due = self
+            .unmarked_since
+            .is_some_and(|since| now >= since + MARK_DELAY);
+        if due || self.unmarked.len() as i64 >= BATCH {
+            self.mark().await?;
+        }
+        Ok(false)
+    }
+
+    /// When the relay must act even if nobody wakes it.
+    fn next_deadline(&self) -> Instant {
+        match self.unmarked_since {
+            Some(since) => self.next_read.min(since + MARK_DELAY),
+            None => self.next_read,
+        }
+    }
+
+    /// Publishes `rows` in order, all sent before any acknowledgement is
+    /// awaited. Stops at the first failure; what follows it is read back.
+    async fn publish(&mut self, rows: Vec<Row>) -> anyhow::Result<()> {
+        let mut acks = Vec::with_capacity(rows.len());
         for row in rows {
             let payload = row.payload.into_bytes().into();
-            match bus
-                .publish_raw(&row.subject, &row.message_id, payload, HeaderMap::new())
-                .await
-            {
-                Ok(_) => sent.push(row.id),
-                Err(err) => {
-                    failure = Some(err);
-                    break;
-                }
-            }
+            let ack = self
+                .bus
+                .send_raw(&row.subject, &row.message_id, payload, HeaderMap::new())
+                .await?;
+            acks.push((row.id, ack));
         }
-        if !sent.is_empty() {
-            self.rows
-                .update_many(
-                    doc! { "_id": { "$in": &sent } },
-                    doc! { "$set": { "sent": true } },
-                )
-                .await
-                .context("cannot mark outbox rows sent")?;
+        for (id, ack) in acks {
+            ack.await?;
+            self.unmarked.push(id);
+            self.unmarked_since.get_or_insert_with(Instant::now);
         }
-        match failure {
-            Some(err) => Err(err),
-            None => Ok(fetched),
+        Ok(())
+    }
+
+    /// Marks the published rows sent.
+    async fn mark(&mut self) -> anyhow::Result<()> {
+        if self.unmarked.is_empty() {
+            return Ok(());
         }
+        self.outbox
+            .rows
+            .update_many(
+                doc! { "_id": { "$in": &self.unmarked } },
+                doc! { "$set": { "sent": true } },
+            )
+            .await
+            .context("cannot mark outbox rows sent")?;
+        self.unmarked.clear();
+        self.unmarked_since = None;
+        Ok(())
     }
 }

@@ -1,8 +1,8 @@
 use common::bus::Bus;
 use common::events::{Event, TicketCreated};
-use common::outbox::Outbox;
+use common::outbox::{Outbox, TxResult};
 use common::testing::{Probe, eventually, service_settings};
-use mongodb::bson::doc;
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::{Client, Database};
 use tokio_util::sync::CancellationToken;
 
@@ -134,5 +134,83 @@ async fn a_relay_started_on_a_fresh_stream_publishes_new_commits_promptly() {
 
     let event = probe.next().await;
     assert_eq!(event.message_id(), ticket(5).message_id());
+    stop.cancel();
+}
+
+/// How many reads and updates the server has served on `database`'s outbox,
+/// from its `top` command.
+async fn outbox_operations(client: &Client, database: &Database) -> (i64, i64) {
+    let top = client
+        .database("admin")
+        .run_command(doc! { "top": 1 })
+        .await
+        .unwrap();
+    let namespace = format!("{}.outbox", database.name());
+    let outbox = top
+        .get_document("totals")
+        .and_then(|totals| totals.get_document(&namespace))
+        .expect("top reports the outbox");
+    let count = |operation: &str| match outbox.get_document(operation).map(|o| o.get("count")) {
+        Ok(Some(Bson::Int32(count))) => i64::from(*count),
+        Ok(Some(Bson::Int64(count))) => *count,
+        other => panic!("no count of {operation} in top: {other:?}"),
+    };
+    (count("queries"), count("update"))
+}
+
+#[tokio::test]
+async fn committed_transactions_reach_the_bus_without_a_read_or_a_mark_each() {
+    const COMMITS: usize = 50;
+    let (client, database, outbox) = database().await;
+    let bus = test_bus().await;
+    let mut probe = Probe::<TicketCreated>::start(&bus).await;
+    let stop = CancellationToken::new();
+    outbox.start_relay(bus.clone(), stop.clone());
+    let tickets = database.collection::<Document>("tickets");
+
+    let failed: TxResult<()> = common::transaction!(outbox, |session| {
+        outbox.stage(session, &ticket(0)).await?;
+        Err(mongodb::error::Error::custom("a rule was broken"))
+    })
+    .await;
+    assert!(failed.is_err());
+    let before = outbox_operations(&client, &database).await;
+    let started = std::time::Instant::now();
+    for id in 1..=COMMITS {
+        common::transaction!(outbox, |session| {
+            tickets
+                .insert_one(doc! { "_id": &ticket(id).id })
+                .session(&mut *session)
+                .await?;
+            outbox.stage(session, &ticket(id)).await
+        })
+        .await
+        .unwrap();
+    }
+    for id in 1..=COMMITS {
+        assert_eq!(probe.next().await, ticket(id), "published in commit order");
+    }
+    wait_until_sent(&outbox).await;
+    let after = outbox_operations(&client, &database).await;
+
+    assert_eq!(
+        stored(&bus, TicketCreated::SUBJECT).await,
+        COMMITS as u64,
+        "the aborted transaction's event is not published"
+    );
+    // The relay reads once a second for rows nobody handed it, and marks
+    // what it published at most every 100 ms.
+    let elapsed = started.elapsed();
+    let (reads, marks) = (after.0 - before.0, after.1 - before.1);
+    let reads_allowed = elapsed.as_secs() as i64 + 2;
+    let marks_allowed = reads_allowed + elapsed.as_millis() as i64 / 100 + 1;
+    assert!(
+        reads <= reads_allowed,
+        "{reads} reads of the outbox in {elapsed:?} for {COMMITS} commits"
+    );
+    assert!(
+        marks <= marks_allowed,
+        "{marks} marks in {elapsed:?} for {COMMITS} commits"
+    );
     stop.cancel();
 }
