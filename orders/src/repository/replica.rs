@@ -19,13 +19,11 @@ pub struct TicketData {
 
 impl Orders {
     /// Applies one version of a ticket; says whether it was the next one.
+    /// The usual case takes one write: the first version inserted, or the
+    /// next one put on the version before it. Only when that writes nothing
+    /// is the held version read, to tell a duplicate from an early version.
     pub async fn apply_ticket(&self, ticket: TicketData) -> mongodb::error::Result<Step> {
-        let stored = self.tickets.find_one(doc! { "_id": ticket.id }).await?;
-        let step = replica::step(stored.as_ref().map(|t| t.version), ticket.version);
-        if step != Step::Apply {
-            return Ok(step);
-        }
-        if stored.is_none() {
+        let written = if ticket.version == 0 {
             let record = TicketRecord {
                 id: ticket.id,
                 title: ticket.title,
@@ -34,31 +32,35 @@ impl Orders {
                 version: ticket.version,
                 held_by: None,
             };
-            return match self.tickets.insert_one(record).await {
-                Ok(_) => Ok(Step::Apply),
-                // Another replica of this service applied it meanwhile.
-                Err(err) if common::mongo::is_duplicate_key(&err) => Ok(Step::Duplicate),
-                Err(err) => Err(err),
-            };
-        }
-        // Only the tickets service's fields: who holds it is ours to decide.
-        let applied = self
-            .tickets
-            .update_one(
-                doc! { "_id": ticket.id, "version": ticket.version - 1 },
-                doc! { "$set": {
-                    "title": ticket.title,
-                    "price": ticket.price,
-                    "userId": ticket.user_id,
-                    "version": ticket.version,
-                } },
-            )
-            .await?;
-        // Nothing matched: another replica applied it meanwhile.
-        Ok(if applied.matched_count == 1 {
-            Step::Apply
+            match self.tickets.insert_one(record).await {
+                Ok(_) => true,
+                Err(err) if common::mongo::is_duplicate_key(&err) => false,
+                Err(err) => return Err(err),
+            }
         } else {
-            Step::Duplicate
+            // Only the tickets service's fields: who holds it is ours to decide.
+            let applied = self
+                .tickets
+                .update_one(
+                    doc! { "_id": ticket.id, "version": ticket.version - 1 },
+                    doc! { "$set": {
+                        "title": ticket.title,
+                        "price": ticket.price,
+                        "userId": ticket.user_id,
+                        "version": ticket.version,
+                    } },
+                )
+                .await?;
+            applied.matched_count == 1
+        };
+        if written {
+            return Ok(Step::Apply);
+        }
+        let held = self.ticket_version(ticket.id).await?;
+        Ok(match replica::step(held, ticket.version) {
+            // The version before it arrived meanwhile: apply this one again.
+            Step::Apply => Step::Early,
+            step => step,
         })
     }
 

@@ -31,7 +31,12 @@ pub struct Changed {
 impl Payments {
     /// Applies order.created.
     pub async fn add_order(&self, order: OrderData) -> mongodb::error::Result<Step> {
-        let stored = self.orders.find_one(doc! { "_id": order.id }).await?;
+        // The first version needs no read: if it is held, the insert's
+        // duplicate key says so.
+        let stored = match order.version {
+            0 => None,
+            _ => self.orders.find_one(doc! { "_id": order.id }).await?,
+        };
         let step = replica::step(stored.map(|o| o.version), order.version);
         if step != Step::Apply {
             return Ok(step);
