@@ -14,11 +14,17 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A port free now, chosen below the range the kernel gives outgoing
+/// connections (32768 and up on Linux): a port the kernel picked could be
+/// taken by one of the platform's own client sockets before the server it
+/// was meant for binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new();
+    (0u32..)
+        .map(|attempt| 10_000 + (random.hash_one(attempt) % 22_000) as u16)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
         .expect("a free port")
-        .port()
 }
 
 pub struct Platform {
