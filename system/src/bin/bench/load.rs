@@ -257,6 +257,32 @@ impl<'a> Load<'a> {
         Ok(Run::new(latencies, started.elapsed(), failures))
     }
 
+    /// Waits until every consumer of the platform's stream has handled all
+    /// it was sent, and gives how long that took.
+    pub async fn drained(&self) -> anyhow::Result<Duration> {
+        use futures::TryStreamExt;
+        let started = Instant::now();
+        let nats = async_nats::connect(self.platform.nats_url()).await?;
+        // The stream the services create when none is configured.
+        let stream = async_nats::jetstream::new(nats)
+            .get_stream("TICKETING")
+            .await?;
+        loop {
+            let consumers: Vec<_> = stream.consumers().try_collect().await?;
+            if consumers
+                .iter()
+                .all(|info| info.num_pending == 0 && info.num_ack_pending == 0)
+            {
+                return Ok(started.elapsed());
+            }
+            ensure!(
+                started.elapsed() < Duration::from_secs(300),
+                "the services were still busy after 5 minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// `buyers` people at once through the proxy for `tickets.len()` tickets;
     /// the time until every response is in and the tickets service holds
     /// every ticket for its winner.

@@ -43,6 +43,18 @@ impl Run {
         }
     }
 
+    /// Runs taken in turns, as one.
+    pub fn combined(runs: Vec<Run>) -> Self {
+        let mut latencies = Vec::new();
+        let (mut elapsed, mut failures) = (Duration::ZERO, 0);
+        for run in runs {
+            latencies.extend(run.latency.0);
+            elapsed += run.elapsed;
+            failures += run.failures;
+        }
+        Self::new(latencies, elapsed, failures)
+    }
+
     pub fn per_second(&self) -> f64 {
         self.latency.len() as f64 / self.elapsed.as_secs_f64()
     }
