@@ -199,7 +199,7 @@ fn report(f: &Figures) -> String {
     );
     let _ = writeln!(
         out,
-        "| after a turn's last order, until every service has handled every event (most of the {ROUNDS} turns) | {:.2} s | | |",
+        "| after a turn's last order, until every service has handled every event (the longest of the {ROUNDS} turns) | {:.2} s | | |",
         f.drain.as_secs_f64(),
     );
     let lag99 = f.lag.percentile(99.0);
@@ -237,8 +237,9 @@ fn report(f: &Figures) -> String {
     let _ = writeln!(
         out,
         "\nHow each figure is taken: `system/src/bin/bench/`. Orders go straight to the orders \
-         service, as the ceiling's work goes straight to the servers; the {BUYERS} buyers go \
-         through nginx. Propagation lag ends when a change \
+         service, as the ceiling's work goes straight to the servers; the two take {ROUNDS} turns \
+         each, and the services finish the work a turn's orders set off before the ceiling goes \
+         again. The {BUYERS} buyers go through nginx. Propagation lag ends when a change \
          stream on the orders service's replica reports the insert. Run it again with `make bench`."
     );
     out
