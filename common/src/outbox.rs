@@ -139,7 +139,7 @@ impl Staged {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Row {
     #[serde(rename = "_id")]
