@@ -1,15 +1,17 @@
-//! Tickets in Mongo, and the orders this service has heard of: the only code
-//! of this service that touches the database. Every change to a ticket bumps
-//! its version and stages `ticket.updated` in the same transaction, so the
-//! replicas elsewhere see every version.
+//! Tickets in Mongo, each noting the versions of the orders that reached it:
+//! the only code of this service that touches the database. Every change to
+//! a ticket bumps its version and stages `ticket.updated` in the same
+//! transaction, so the replicas elsewhere see every version.
+
+use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use common::events::{OrderStatus, TicketCreated, TicketUpdated};
+use common::events::{TicketCreated, TicketUpdated};
 use common::outbox::Outbox;
 use common::replica::{self, Step};
 use futures::TryStreamExt;
-use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::{ClientSession, Collection, Database};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,11 @@ pub struct TicketRecord {
     /// The order that holds the ticket, or that bought it.
     pub order_id: Option<String>,
     pub sold: bool,
+    /// The version of each order applied to the ticket, by order id: the
+    /// order events are applied in version order whatever order the bus
+    /// delivers them in, and in the same write as the change they make.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub orders: BTreeMap<String, i64>,
 }
 
 impl TicketRecord {
@@ -52,18 +59,6 @@ impl TicketRecord {
             order_id: self.order_id.clone(),
         }
     }
-}
-
-/// An order as this service knows it: enough to apply the order events in
-/// version order, whatever order the bus delivers them in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderRecord {
-    #[serde(rename = "_id")]
-    id: String,
-    ticket_id: ObjectId,
-    version: i64,
-    status: OrderStatus,
 }
 
 /// Why an edit was refused.
@@ -102,7 +97,6 @@ pub enum Ending {
 #[derive(Clone)]
 pub struct Tickets {
     tickets: Collection<TicketRecord>,
-    orders: Collection<OrderRecord>,
     outbox: Outbox,
 }
 
@@ -110,7 +104,6 @@ impl Tickets {
     pub fn new(database: &Database) -> Self {
         Self {
             tickets: database.collection("tickets"),
-            orders: database.collection("orders"),
             outbox: Outbox::new(database),
         }
     }
@@ -147,6 +140,7 @@ impl Tickets {
             version: 0,
             order_id: None,
             sold: false,
+            orders: BTreeMap::new(),
         };
         common::transaction!(self.outbox, |session| {
             self.tickets
@@ -215,45 +209,29 @@ impl Tickets {
     /// Applies order.created: the ticket becomes held by the order.
     pub async fn hold(
         &self,
-        order_id: &str,
+        order_id: ObjectId,
         version: i64,
         ticket_id: ObjectId,
     ) -> mongodb::error::Result<Applied> {
+        let order = order_id.to_hex();
         common::transaction!(self.outbox, |session| {
-            match self.order_step(session, order_id, version).await? {
-                Step::Apply => {}
-                Step::Duplicate => return Ok(Applied::Duplicate),
-                Step::Early => return Ok(Applied::Early),
+            let free = doc! { "orderId": null, "sold": false };
+            let hold = doc! { "orderId": &order };
+            if self
+                .apply_order(session, ticket_id, &order, version, free, hold)
+                .await?
+            {
+                return Ok(Applied::Done);
             }
-            let held = self
-                .change_ticket(
-                    session,
-                    doc! { "_id": ticket_id, "orderId": null, "sold": false },
-                    doc! { "$set": { "orderId": order_id }, "$inc": { "version": 1 } },
-                )
-                .await?;
-            if !held {
-                let ticket = self
-                    .tickets
-                    .find_one(doc! { "_id": ticket_id })
-                    .session(&mut *session)
-                    .await?;
-                return Ok(match ticket {
+            Ok(
+                match self.order_step(session, ticket_id, &order, version).await? {
                     None => Applied::UnknownTicket,
-                    Some(_) => Applied::HeldByAnother,
-                });
-            }
-            let order = OrderRecord {
-                id: order_id.to_string(),
-                ticket_id,
-                version,
-                status: OrderStatus::Created,
-            };
-            self.orders
-                .insert_one(&order)
-                .session(&mut *session)
-                .await?;
-            Ok(Applied::Done)
+                    // The version is next, so it is the ticket that is not free.
+                    Some(Step::Apply) => Applied::HeldByAnother,
+                    Some(Step::Duplicate) => Applied::Duplicate,
+                    Some(Step::Early) => Applied::Early,
+                },
+            )
         })
         .await
     }
@@ -262,58 +240,89 @@ impl Tickets {
     /// only if that very order holds it; a sale marks it sold for good.
     pub async fn end_order(
         &self,
-        order_id: &str,
+        order_id: ObjectId,
         version: i64,
         ticket_id: ObjectId,
         ending: Ending,
     ) -> mongodb::error::Result<Applied> {
-        let (status, change) = match ending {
-            Ending::Release => (
-                OrderStatus::Cancelled,
-                doc! { "$set": { "orderId": null }, "$inc": { "version": 1 } },
-            ),
-            Ending::Sell => (
-                OrderStatus::Complete,
-                doc! { "$set": { "sold": true }, "$inc": { "version": 1 } },
-            ),
+        let order = order_id.to_hex();
+        let change = match ending {
+            Ending::Release => doc! { "orderId": null },
+            Ending::Sell => doc! { "sold": true },
         };
         common::transaction!(self.outbox, |session| {
-                match self.order_step(session, order_id, version).await? {
-                    Step::Apply => {}
-                    Step::Duplicate => return Ok(Applied::Duplicate),
-                    Step::Early => return Ok(Applied::Early),
-                }
-                self.orders
-                    .update_one(
-                        doc! { "_id": order_id },
-                        doc! { "$set": { "version": version, "status": mongodb::bson::serialize_to_bson(&status)? } },
-                    )
-                    .session(&mut *session)
-                    .await?;
-                self.change_ticket(
-                    session,
-                    doc! { "_id": ticket_id, "orderId": order_id, "sold": false },
-                    change.clone(),
-                )
-                .await?;
-                Ok(Applied::Done)
-            })
-            .await
+            let held = doc! { "orderId": &order, "sold": false };
+            if self
+                .apply_order(session, ticket_id, &order, version, held, change.clone())
+                .await?
+            {
+                return Ok(Applied::Done);
+            }
+            Ok(
+                match self.order_step(session, ticket_id, &order, version).await? {
+                    None => Applied::UnknownTicket,
+                    Some(Step::Apply) => {
+                        // The order does not hold the ticket: only its version is noted.
+                        self.tickets
+                            .update_one(
+                                doc! { "_id": ticket_id, order_key(&order): version - 1 },
+                                doc! { "$set": { order_key(&order): version } },
+                            )
+                            .session(&mut *session)
+                            .await?;
+                        Applied::Done
+                    }
+                    Some(Step::Duplicate) => Applied::Duplicate,
+                    Some(Step::Early) => Applied::Early,
+                },
+            )
+        })
+        .await
     }
 
-    /// Where an incoming version of an order stands against the one applied.
+    /// Applies `version` of `order` to the ticket in one write, if the ticket
+    /// holds the version before it and matches `requires`: sets `change`,
+    /// notes the version and stages the ticket's new version. False when
+    /// nothing matched; [`Tickets::order_step`] then says why.
+    async fn apply_order(
+        &self,
+        session: &mut ClientSession,
+        ticket_id: ObjectId,
+        order: &str,
+        version: i64,
+        requires: Document,
+        mut change: Document,
+    ) -> mongodb::error::Result<bool> {
+        let before = match version {
+            0 => Bson::Document(doc! { "$exists": false }),
+            _ => Bson::Int64(version - 1),
+        };
+        let mut filter = doc! { "_id": ticket_id, order_key(order): before };
+        filter.extend(requires);
+        change.insert(order_key(order), version);
+        self.change_ticket(
+            session,
+            filter,
+            doc! { "$set": change, "$inc": { "version": 1 } },
+        )
+        .await
+    }
+
+    /// Where an incoming version of an order stands against the one the
+    /// ticket notes; `None` when there is no such ticket.
     async fn order_step(
         &self,
         session: &mut ClientSession,
-        order_id: &str,
+        ticket_id: ObjectId,
+        order: &str,
         version: i64,
-    ) -> mongodb::error::Result<Step> {
-        let stored = self
-            .orders
-            .find_one(doc! { "_id": order_id })
+    ) -> mongodb::error::Result<Option<Step>> {
+        let ticket = self
+            .tickets
+            .find_one(doc! { "_id": ticket_id })
             .session(session)
             .await?;
-        Ok(replica::step(stored.map(|order| order.version), version))
+        Ok(ticket.map(|ticket| replica::step(ticket.orders.get(order).copied(), version)))
     }
 
     /// Applies `change` to the ticket matching `filter` and stages the new
@@ -334,4 +343,9 @@ impl Tickets {
             None => Ok(false),
         }
     }
+}
+
+/// The field of a ticket that notes `order`'s version.
+fn order_key(order: &str) -> String {
+    format!("orders.{order}")
 }

@@ -43,10 +43,10 @@ pub async fn start(
     ])
 }
 
-/// A ticket id from an event; one that cannot be ours can never succeed.
-fn ticket_id(raw: &str) -> Result<ObjectId, Failure> {
+/// A ticket or order id from an event; a malformed one can never succeed.
+fn parse_id(what: &str, raw: &str) -> Result<ObjectId, Failure> {
     common::mongo::parse_id(raw)
-        .ok_or_else(|| Failure::Reject(anyhow!("ticket id {raw:?} is malformed")))
+        .ok_or_else(|| Failure::Reject(anyhow!("{what} id {raw:?} is malformed")))
 }
 
 /// Turns what applying an event came to into the listener's verdict.

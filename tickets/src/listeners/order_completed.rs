@@ -3,15 +3,16 @@
 use common::events::OrderCompleted;
 use common::listener::Handled;
 
-use super::{ticket_id, verdict};
+use super::{parse_id, verdict};
 use crate::repository::{Ending, Tickets};
 
 #[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id))]
 pub async fn sell(tickets: Tickets, event: OrderCompleted) -> Handled {
-    let ticket = ticket_id(&event.ticket.id)?;
+    let order = parse_id("order", &event.id)?;
+    let ticket = parse_id("ticket", &event.ticket.id)?;
     verdict(
         tickets
-            .end_order(&event.id, event.version, ticket, Ending::Sell)
+            .end_order(order, event.version, ticket, Ending::Sell)
             .await?,
     )
 }

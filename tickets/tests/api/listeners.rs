@@ -48,6 +48,42 @@ async fn a_duplicate_order_created_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_duplicate_order_created_after_its_cancellation_leaves_the_ticket_for_sale() {
+    let app = spawn_app().await;
+    let (ticket, id) = listed(&app).await;
+    let order = Order::of(&ticket);
+    app.bus.publish(&order.created()).await.unwrap();
+    app.bus.publish(&order.cancelled()).await.unwrap();
+    let released = app.at_version(&id, 2).await;
+
+    publish_again(&app.bus, &order.created()).await;
+    drained_created(&app).await;
+
+    assert_eq!(app.ticket(&id).await, released);
+    assert_eq!(released["status"], "available");
+    assert_eq!(stored(&app.bus, "ticket.updated").await, 2);
+}
+
+#[tokio::test]
+async fn an_order_event_with_a_malformed_order_id_is_parked_at_once() {
+    let app = spawn_app().await;
+    let (ticket, id) = listed(&app).await;
+    let dead = dead_letter_subject(&consumer_name("tickets", "order.created"));
+    let mut parked = Probe::<OrderCreated>::on_subject(&app.bus, &dead).await;
+    let mut order = Order::of(&ticket);
+    order.id = "orders.$bad".into();
+
+    app.bus.publish(&order.created()).await.unwrap();
+
+    let message = parked
+        .next_message(common::testing::DEADLINE)
+        .await
+        .expect("parked");
+    assert_eq!(message.info().unwrap().delivered, 1, "not retried");
+    assert_eq!(app.ticket(&id).await["version"], 0);
+}
+
+#[tokio::test]
 async fn cancelling_order_a_after_order_b_holds_the_ticket_leaves_it_with_b() {
     let app = spawn_app().await;
     let (ticket, id) = listed(&app).await;
