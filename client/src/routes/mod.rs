@@ -10,7 +10,7 @@ mod tickets;
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use common::session::{COOKIE_NAME, SessionUser};
@@ -129,7 +129,14 @@ pub async fn signed_in(api: &Api, browser: &Browser) -> Result<SessionUser, Page
         .ok_or(PageError::SignInFirst)
 }
 
-async fn not_found() -> Response {
+/// A path no page has. Under `/api/` it is an API path no service took (the
+/// ingress hands the client whatever else reaches it, `/api/tickets/..%2F`
+/// normalised to `/api/` among them): it is answered in the APIs' error
+/// shape, not with a page.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        return common::ApiError::NotFound.into_response();
+    }
     not_found_page()
 }
 

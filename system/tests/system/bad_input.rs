@@ -108,6 +108,10 @@ async fn every_route_refuses_bad_input_in_the_error_shape_and_stores_nothing() {
         "1e308",
         "-1",
         &"9".repeat(5000),
+        // Refused by the proxy before any route, and resolved to no route.
+        "%00",
+        "%ZZ",
+        "..%2F",
     ];
     // Every bad body on every route (with a well-formed id where there is
     // one), then every bad id with a good body.
