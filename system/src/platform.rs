@@ -75,7 +75,22 @@ impl Platform {
     }
 
     /// Starts everything from the given build; orders hold their ticket for `window`.
+    /// A port picked free can be taken by a parallel test before `make up`
+    /// binds it: then it starts again on other ports.
     pub async fn launch(window: Duration, profile: Profile) -> Self {
+        for _ in 0..3 {
+            let mut platform = Self::spawn(window, profile);
+            match platform.wait_until_up().await {
+                Ok(()) => return platform,
+                Err(log) if log.contains("already in use") => continue,
+                Err(log) => panic!("make up failed:\n{log}"),
+            }
+        }
+        panic!("make up found a port taken three times");
+    }
+
+    /// Runs `make up` on ports free a moment ago, all different.
+    fn spawn(window: Duration, profile: Profile) -> Self {
         let state = std::env::temp_dir().join(format!("ticketing-e2e-{}", free_port()));
         std::fs::create_dir_all(&state).unwrap();
         let log = std::fs::File::create(state.join("up.log")).unwrap();
@@ -94,20 +109,24 @@ impl Platform {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        let ports: BTreeMap<_, _> = PORTS.iter().map(|name| (*name, free_port())).collect();
+        let mut ports = BTreeMap::new();
+        for name in PORTS {
+            let port = std::iter::repeat_with(free_port)
+                .find(|port| !ports.values().any(|taken| taken == port))
+                .expect("a free port");
+            ports.insert(name, port);
+        }
         for (name, port) in &ports {
             command.env(format!("{name}_PORT"), port.to_string());
         }
         let up = command.spawn().expect("bash runs scripts/up.sh");
-        let mut platform = Self {
+        Self {
             url: format!("http://localhost:{}", ports["HTTP"]),
             ports,
             up,
             state,
             restarted: Vec::new(),
-        };
-        platform.wait_until_up().await;
-        platform
+        }
     }
 
     /// The MongoDB-protocol server every service's database lives on (each
@@ -228,16 +247,17 @@ impl Platform {
         reply.starts_with(b"HTTP/1.1 200")
     }
 
-    /// Waits for the line `make up` prints when everything answers.
-    async fn wait_until_up(&mut self) {
+    /// Waits for the line `make up` prints when everything answers; its log
+    /// if it exited instead.
+    async fn wait_until_up(&mut self) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         loop {
             let log = std::fs::read_to_string(self.state.join("up.log")).unwrap_or_default();
             if log.contains("The platform is up") {
-                return;
+                return Ok(());
             }
             if let Ok(Some(status)) = self.up.try_wait() {
-                panic!("make up exited with {status}:\n{log}");
+                return Err(format!("make up exited with {status}:\n{log}"));
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
