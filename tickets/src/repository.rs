@@ -153,10 +153,12 @@ impl Tickets {
         Ok(ticket)
     }
 
-    /// Tickets nobody holds and nobody bought, newest first.
+    /// Tickets nobody holds and nobody bought, newest first; without the
+    /// orders each ticket notes, which grow with every expired hold.
     pub async fn for_sale(&self) -> mongodb::error::Result<Vec<TicketRecord>> {
         self.tickets
             .find(doc! { "orderId": null, "sold": false })
+            .projection(doc! { "orders": 0 })
             .sort(doc! { "_id": -1 })
             .await?
             .try_collect()
