@@ -82,8 +82,8 @@ impl Platform {
             let mut platform = Self::spawn(window, profile);
             match platform.wait_until_up().await {
                 Ok(()) => return platform,
-                Err(log) if log.contains("already in use") => continue,
-                Err(log) => panic!("make up failed:\n{log}"),
+                Err(report) if report.contains("already in use") => continue,
+                Err(report) => panic!("make up failed: {report}"),
             }
         }
         panic!("make up found a port taken three times");
@@ -247,24 +247,61 @@ impl Platform {
         reply.starts_with(b"HTTP/1.1 200")
     }
 
-    /// Waits for the line `make up` prints when everything answers; its log
-    /// if it exited instead.
+    /// Waits for the line `make up` prints when everything answers; what
+    /// went wrong if it exited instead.
     async fn wait_until_up(&mut self) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         loop {
-            let log = std::fs::read_to_string(self.state.join("up.log")).unwrap_or_default();
-            if log.contains("The platform is up") {
+            if self.up_log().contains("The platform is up") {
                 return Ok(());
             }
             if let Ok(Some(status)) = self.up.try_wait() {
-                return Err(format!("make up exited with {status}:\n{log}"));
+                return Err(format!("make up exited with {status}:\n{}", self.report()));
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "make up did not come up:\n{log}"
+                "make up did not come up within 600 s:\n{}",
+                self.report()
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// What `make up` printed, read as text whatever bytes it holds.
+    fn up_log(&self) -> String {
+        let bytes = std::fs::read(self.state.join("up.log")).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// For a failure's message: what `make up` printed, what it is running
+    /// now, and the last lines of every process's log.
+    fn report(&self) -> String {
+        let mut report = format!("--- up.log\n{}", self.up_log());
+        let children = Command::new("ps")
+            .args(["-o", "pid,etime,args", "--ppid", &self.up.id().to_string()])
+            .output();
+        if let Ok(children) = children {
+            report += "--- what make up runs now\n";
+            report += &String::from_utf8_lossy(&children.stdout);
+        }
+        let mut logs: Vec<_> = std::fs::read_dir(self.state.join("logs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .collect();
+        logs.sort();
+        for log in logs {
+            let bytes = std::fs::read(&log).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            let lines: Vec<_> = text.lines().collect();
+            report += &format!("--- the last lines of {}\n", log.display());
+            for line in &lines[lines.len().saturating_sub(15)..] {
+                report += line;
+                report += "\n";
+            }
+        }
+        report
     }
 }
 
