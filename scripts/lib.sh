@@ -82,8 +82,10 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# port_open PORT: whether something accepts connections on 127.0.0.1:PORT.
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_open PORT: whether something accepts connections on 127.0.0.1:PORT
+# within a second. Every wait here is bounded: bash runs a trap (up.sh's
+# Ctrl-C) only once the command in hand has returned.
+port_open() { timeout 1 bash -c ': <>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null; }
 
 # wait_port NAME PORT LOG [SECONDS]: until something accepts on 127.0.0.1:PORT.
 wait_port() {
@@ -100,7 +102,7 @@ wait_port() {
 wait_http() {
   local name=$1 url=$2 logfile=$3 seconds=${4:-60} i
   for ((i = 0; i < seconds * 10; i++)); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    if curl -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
   echo "--- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true

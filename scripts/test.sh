@@ -26,11 +26,18 @@ log "building the services"
 cargo build --workspace --bins
 
 log "running the workspace's tests"
+# Where the whole-system tests note a `make up` that failed and was started again.
+FAILURES_LOG=target/make-up-failures.log
+rm -f "$FAILURES_LOG"
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads "${TEST_THREADS:-8}" || status=$?
 else
   cargo test --workspace --no-fail-fast || status=$?
+fi
+if [ -s "$FAILURES_LOG" ]; then
+  log "make up failed at start in these tests (each was given three starts)"
+  cat "$FAILURES_LOG"
 fi
 
 log "checking that make up serves the platform"

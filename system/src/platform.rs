@@ -27,6 +27,30 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// How long `make up` may take. Its services are built before the tests
+/// run, and each server and service it waits for has a limit of its own.
+const UP_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Where [`Platform::launch`] notes each start of `make up` that failed.
+pub const FAILURES_LOG: &str = "target/make-up-failures.log";
+
+/// Appends `report` to [`FAILURES_LOG`], headed by the test's name.
+fn record_failure(attempt: u32, report: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let entry = format!("=== {test}: make up failed at start {attempt} of 3\n{report}\n");
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(workspace_root().join(FAILURES_LOG))
+        .and_then(|mut log| std::io::Write::write_all(&mut log, entry.as_bytes()));
+    if let Err(err) = appended {
+        eprintln!("cannot write {FAILURES_LOG}: {err}\n{entry}");
+    }
+}
+
 pub struct Platform {
     /// Where the proxy serves the pages and the APIs.
     pub url: String,
@@ -75,18 +99,26 @@ impl Platform {
     }
 
     /// Starts everything from the given build; orders hold their ticket for `window`.
-    /// A port picked free can be taken by a parallel test before `make up`
-    /// binds it: then it starts again on other ports.
+    ///
+    /// `make up` is started again, on other ports, when it fails or does not
+    /// come up, up to three times in all. A port picked free can be taken by a
+    /// parallel test before `make up` binds it; any other failure is written
+    /// to [`FAILURES_LOG`], which `make test` prints at its end, so that a
+    /// start that failed once is seen even when the test then passed.
     pub async fn launch(window: Duration, profile: Profile) -> Self {
-        for _ in 0..3 {
+        let mut reports = Vec::new();
+        for attempt in 1..=3 {
             let mut platform = Self::spawn(window, profile);
             match platform.wait_until_up().await {
                 Ok(()) => return platform,
-                Err(report) if report.contains("already in use") => continue,
-                Err(report) => panic!("make up failed: {report}"),
+                Err(report) if report.contains("already in use") => reports.push(report),
+                Err(report) => {
+                    record_failure(attempt, &report);
+                    reports.push(report);
+                }
             }
         }
-        panic!("make up found a port taken three times");
+        panic!("make up failed three times:\n{}", reports.join("\n"));
     }
 
     /// Runs `make up` on ports free a moment ago, all different.
@@ -248,9 +280,9 @@ impl Platform {
     }
 
     /// Waits for the line `make up` prints when everything answers; what
-    /// went wrong if it exited instead.
+    /// went wrong if it exited instead, or took longer than [`UP_DEADLINE`].
     async fn wait_until_up(&mut self) -> Result<(), String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        let deadline = tokio::time::Instant::now() + UP_DEADLINE;
         loop {
             if self.up_log().contains("The platform is up") {
                 return Ok(());
@@ -258,11 +290,14 @@ impl Platform {
             if let Ok(Some(status)) = self.up.try_wait() {
                 return Err(format!("make up exited with {status}:\n{}", self.report()));
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "make up did not come up within 600 s:\n{}",
-                self.report()
-            );
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "make up did not come up within {} s; what it runs now:\n{}{}",
+                    UP_DEADLINE.as_secs(),
+                    self.children(),
+                    self.report()
+                ));
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -273,17 +308,19 @@ impl Platform {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    /// For a failure's message: what `make up` printed, what it is running
-    /// now, and the last lines of every process's log.
+    /// The processes `make up` has started and not yet reaped.
+    fn children(&self) -> String {
+        Command::new("ps")
+            .args(["-o", "pid,etime,args", "--ppid", &self.up.id().to_string()])
+            .output()
+            .map(|ps| String::from_utf8_lossy(&ps.stdout).into_owned())
+            .unwrap_or_else(|err| format!("(ps: {err})\n"))
+    }
+
+    /// For a failure's message: what `make up` printed and the last lines of
+    /// every process's log.
     fn report(&self) -> String {
         let mut report = format!("--- up.log\n{}", self.up_log());
-        let children = Command::new("ps")
-            .args(["-o", "pid,etime,args", "--ppid", &self.up.id().to_string()])
-            .output();
-        if let Ok(children) = children {
-            report += "--- what make up runs now\n";
-            report += &String::from_utf8_lossy(&children.stdout);
-        }
         let mut logs: Vec<_> = std::fs::read_dir(self.state.join("logs"))
             .into_iter()
             .flatten()
@@ -307,12 +344,15 @@ impl Platform {
 
 impl Drop for Platform {
     fn drop(&mut self) {
-        // up.sh stops everything it started when it is terminated.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.up.id().to_string())
-            .status();
-        let _ = self.up.wait();
+        // up.sh stops everything it started when it is terminated. One that
+        // has exited is not signalled: its process id may be another's now.
+        if let Ok(None) = self.up.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.up.id().to_string())
+                .status();
+            let _ = self.up.wait();
+        }
         for child in &mut self.restarted {
             let _ = child.wait();
         }
