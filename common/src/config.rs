@@ -124,13 +124,16 @@ pub struct BusSettings {
     pub listener: crate::listener::ListenerConfig,
 }
 
+/// The JetStream stream the services share when `NATS_STREAM` is not set.
+pub const DEFAULT_STREAM: &str = "TICKETING";
+
 impl BusSettings {
     pub fn from_env() -> Result<Self, ConfigError> {
         let defaults = crate::listener::ListenerConfig::default();
         Ok(Self {
             nats_url: required("NATS_URL")?,
             prefix: optional("NATS_PREFIX", "ticketing".to_string())?,
-            stream: optional("NATS_STREAM", "TICKETING".to_string())?,
+            stream: optional("NATS_STREAM", DEFAULT_STREAM.to_string())?,
             stream_replicas: optional("NATS_STREAM_REPLICAS", 1)?,
             listener: crate::listener::ListenerConfig {
                 ack_wait: seconds("NATS_ACK_WAIT_SECONDS", defaults.ack_wait.as_secs())?,

@@ -263,9 +263,9 @@ impl<'a> Load<'a> {
         use futures::TryStreamExt;
         let started = Instant::now();
         let nats = async_nats::connect(self.platform.nats_url()).await?;
-        // The stream the services create when none is configured.
+        // `make up` leaves the services on their default stream.
         let stream = async_nats::jetstream::new(nats)
-            .get_stream("TICKETING")
+            .get_stream(common::config::DEFAULT_STREAM)
             .await?;
         loop {
             let consumers: Vec<_> = stream.consumers().try_collect().await?;
