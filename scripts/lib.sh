@@ -166,7 +166,7 @@ start_servers() {
     --storage-path "$dir/mongo" --log-level WARNING
   # localstripe writes its whole store to /tmp/localstripe.pickle after every
   # write: one file shared by every instance on the machine, and a request
-  # that costs more the more it holds (36 ms instead of 2 after 3,000). Ours
+  # that costs more the more it holds (36 ms instead of 2 past 2,000). Ours
   # keep their store in memory only.
   spawn localstripe "$dir/logs/localstripe.log" "$VENV/bin/python" -c \
     "import sys; from aiohttp import web; import localstripe.server as s, localstripe.resources as r
