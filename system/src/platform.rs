@@ -51,6 +51,20 @@ fn record_failure(attempt: u32, report: &str) {
     }
 }
 
+/// Whether `name` is one of the variables cargo sets for a package's test.
+fn is_package_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+        )
+}
+
 pub struct Platform {
     /// Where the proxy serves the pages and the APIs.
     pub url: String,
@@ -127,6 +141,15 @@ impl Platform {
         std::fs::create_dir_all(&state).unwrap();
         let log = std::fs::File::create(state.join("up.log")).unwrap();
         let mut command = Command::new("bash");
+        // Cargo gives a test its package's variables. Passed on to the cargo
+        // that up.sh runs, CARGO_MANIFEST_DIR changes what ring's build
+        // script depends on, and the workspace was built again: minutes, in
+        // which every other platform's start waited for the build lock.
+        for (name, _) in std::env::vars() {
+            if is_package_variable(&name) {
+                command.env_remove(name);
+            }
+        }
         command
             .arg(workspace_root().join("scripts/up.sh"))
             .env("STATE_DIR", &state)
