@@ -51,6 +51,22 @@ fn record_failure(attempt: u32, report: &str) {
     }
 }
 
+/// `scripts/up.sh`, run by bash without the variables cargo gives a test
+/// of its package. Passed on to the cargo that up.sh runs, CARGO_MANIFEST_DIR
+/// changes what ring's build script depends on, and the workspace was built
+/// again: minutes, in which every other platform's start waited for the
+/// build lock.
+fn up_command() -> Command {
+    let mut command = Command::new("bash");
+    command.arg(workspace_root().join("scripts/up.sh"));
+    for (name, _) in std::env::vars() {
+        if is_package_variable(&name) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// Whether `name` is one of the variables cargo sets for a package's test.
 fn is_package_variable(name: &str) -> bool {
     name.starts_with("CARGO_PKG_")
@@ -140,18 +156,8 @@ impl Platform {
         let state = std::env::temp_dir().join(format!("ticketing-e2e-{}", free_port()));
         std::fs::create_dir_all(&state).unwrap();
         let log = std::fs::File::create(state.join("up.log")).unwrap();
-        let mut command = Command::new("bash");
-        // Cargo gives a test its package's variables. Passed on to the cargo
-        // that up.sh runs, CARGO_MANIFEST_DIR changes what ring's build
-        // script depends on, and the workspace was built again: minutes, in
-        // which every other platform's start waited for the build lock.
-        for (name, _) in std::env::vars() {
-            if is_package_variable(&name) {
-                command.env_remove(name);
-            }
-        }
+        let mut command = up_command();
         command
-            .arg(workspace_root().join("scripts/up.sh"))
             .env("STATE_DIR", &state)
             .env("EXPIRATION_WINDOW_SECONDS", window.as_secs().to_string())
             .env(
@@ -380,5 +386,30 @@ impl Drop for Platform {
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn up_sh_runs_without_the_variables_of_the_test_s_package() {
+        assert!(
+            std::env::var_os("CARGO_MANIFEST_DIR").is_some(),
+            "cargo gives a test its package's variables"
+        );
+        let command = up_command();
+        let removed: Vec<_> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(
+                removed.iter().any(|removed| removed == name),
+                "{name} is passed on"
+            );
+        }
     }
 }
