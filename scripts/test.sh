@@ -36,7 +36,7 @@ else
   cargo test --workspace --no-fail-fast || status=$?
 fi
 if [ -s "$FAILURES_LOG" ]; then
-  log "make up failed at start in these tests (each was given three starts)"
+  log "make up failed at start in these tests"
   cat "$FAILURES_LOG"
 fi
 

@@ -31,6 +31,9 @@ pub fn free_port() -> u16 {
 /// run, and each server and service it waits for has a limit of its own.
 const UP_DEADLINE: Duration = Duration::from_secs(300);
 
+/// How many times [`Platform::launch`] starts `make up` before it gives up.
+const STARTS: u32 = 3;
+
 /// Where [`Platform::launch`] notes each start of `make up` that failed.
 pub const FAILURES_LOG: &str = "target/make-up-failures.log";
 
@@ -40,7 +43,7 @@ fn record_failure(attempt: u32, report: &str) {
         .name()
         .unwrap_or("a test")
         .to_string();
-    let entry = format!("=== {test}: make up failed at start {attempt} of 3\n{report}\n");
+    let entry = format!("=== {test}: make up failed at start {attempt} of {STARTS}\n{report}\n");
     let appended = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -131,13 +134,13 @@ impl Platform {
     /// Starts everything from the given build; orders hold their ticket for `window`.
     ///
     /// `make up` is started again, on other ports, when it fails or does not
-    /// come up, up to three times in all. A port picked free can be taken by a
-    /// parallel test before `make up` binds it; any other failure is written
-    /// to [`FAILURES_LOG`], which `make test` prints at its end, so that a
-    /// start that failed once is seen even when the test then passed.
+    /// come up, up to [`STARTS`] times in all. A port picked free can be
+    /// taken by a parallel test before `make up` binds it; any other failure
+    /// is written to [`FAILURES_LOG`], which `make test` prints at its end,
+    /// so that a start that failed once is seen even when the test passed.
     pub async fn launch(window: Duration, profile: Profile) -> Self {
         let mut reports = Vec::new();
-        for attempt in 1..=3 {
+        for attempt in 1..=STARTS {
             let mut platform = Self::spawn(window, profile);
             match platform.wait_until_up().await {
                 Ok(()) => return platform,
@@ -148,7 +151,7 @@ impl Platform {
                 }
             }
         }
-        panic!("make up failed three times:\n{}", reports.join("\n"));
+        panic!("make up failed {STARTS} times:\n{}", reports.join("\n"));
     }
 
     /// Runs `make up` on ports free a moment ago, all different.
