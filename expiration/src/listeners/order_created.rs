@@ -12,6 +12,6 @@ pub async fn schedule(schedule: Schedule, scheduler: Scheduler, event: OrderCrea
         .schedule(&event.id, event.expires_at)
         .await
         .map_err(|err| Failure::Retry(err.into()))?;
-    scheduler.wake();
+    scheduler.scheduled(event.expires_at);
     Ok(())
 }
