@@ -36,8 +36,12 @@ pub struct Published {
 impl Bus {
     /// Connects and creates (or brings up to date) the stream.
     pub async fn connect(settings: &BusSettings) -> anyhow::Result<Self> {
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(Duration::from_secs(5))
+        let mut options =
+            async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(5));
+        if let (Some(user), Some(password)) = (&settings.nats_user, &settings.nats_password) {
+            options = options.user_and_password(user.clone(), password.expose().to_string());
+        }
+        let client = options
             .connect(settings.nats_url.as_str())
             .await
             .with_context(|| format!("cannot connect to NATS at {}", settings.nats_url))?;
@@ -86,6 +90,11 @@ impl Bus {
         &self.jetstream
     }
 
+    /// The plain NATS connection (for the server's advisories).
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
     /// Whether the connection to the server is up (for readiness).
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
@@ -96,16 +105,16 @@ impl Bus {
         Ok(self.client.flush().await?)
     }
 
-    /// Publishes an event and waits until the server has stored it.
+    /// Publishes an event, in the current span's trace, and waits until
+    /// the server has stored it.
     pub async fn publish<E: Event>(&self, event: &E) -> anyhow::Result<Published> {
         let payload = serde_json::to_vec(event).context("cannot encode event")?;
-        self.publish_raw(
-            E::SUBJECT,
-            &event.message_id(),
-            payload.into(),
-            HeaderMap::new(),
-        )
-        .await
+        let mut headers = HeaderMap::new();
+        if let Some(traceparent) = crate::telemetry::traceparent() {
+            headers.insert(crate::telemetry::TRACEPARENT, traceparent.as_str());
+        }
+        self.publish_raw(E::SUBJECT, &event.message_id(), payload.into(), headers)
+            .await
     }
 
     /// Publishes an already encoded payload under `subject` (without prefix).
@@ -145,6 +154,9 @@ impl Bus {
             let ack = ack
                 .await
                 .with_context(|| format!("no acknowledgement for {subject}"))?;
+            if !ack.duplicate {
+                crate::metrics::published(&subject);
+            }
             Ok(Published {
                 sequence: ack.sequence,
                 duplicate: ack.duplicate,

@@ -42,18 +42,34 @@ pub enum ApiError {
     /// 400: invalid input or a rule broken.
     #[error("bad request: {0:?}")]
     BadRequest(Vec<ErrorItem>),
+    /// 402: the card was declined; the items say why, in the bank's words.
+    #[error("declined: {0:?}")]
+    Declined(Vec<ErrorItem>),
     /// 401: not signed in.
     #[error("not signed in")]
     Unauthorized,
     /// 403: signed in, but not allowed.
     #[error("not allowed")]
     Forbidden,
+    /// 403: the account is suspended (banned).
+    #[error("account suspended")]
+    Suspended,
+    /// 429: too many attempts; try again after this many seconds.
+    #[error("too many attempts")]
+    TooMany { retry_after: u64, message: String },
+    /// 503: too busy right now; try again after this many seconds.
+    #[error("busy")]
+    Busy { retry_after: u64 },
     /// 404: unknown resource or route.
     #[error("not found")]
     NotFound,
     /// 413: a body over the size limit.
     #[error("body too large")]
     PayloadTooLarge,
+    /// 503: a dependency unavailable, or the request passed its deadline.
+    /// The cause is logged where it happened.
+    #[error("unavailable")]
+    Unavailable,
     /// 500: anything unexpected. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -68,6 +84,11 @@ impl ApiError {
         Self::BadRequest(vec![ErrorItem::new(message)])
     }
 
+    /// A 402: the card `field` names was declined, for `message`.
+    pub fn declined(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Declined(vec![ErrorItem::field(field, message)])
+    }
+
     /// A 400 about one named input.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::BadRequest(vec![ErrorItem::field(field, message)])
@@ -76,10 +97,14 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Declined(_) => StatusCode::PAYMENT_REQUIRED,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Suspended => StatusCode::FORBIDDEN,
+            Self::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,19 +119,36 @@ impl From<mongodb::error::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            Self::TooMany { retry_after, .. } | Self::Busy { retry_after } => Some(*retry_after),
+            _ => None,
+        };
         let errors = match self {
-            Self::BadRequest(items) => items,
+            Self::BadRequest(items) | Self::Declined(items) => items,
             Self::Unauthorized => vec![ErrorItem::new("Not authorized")],
             Self::Forbidden => vec![ErrorItem::new("Forbidden")],
+            Self::Suspended => vec![ErrorItem::new("Account suspended")],
+            Self::TooMany { message, .. } => vec![ErrorItem::new(message)],
+            Self::Busy { .. } => vec![ErrorItem::new("The service is busy; try again shortly")],
             Self::NotFound => vec![ErrorItem::new("Not found")],
             Self::PayloadTooLarge => vec![ErrorItem::new("Request body is too large")],
+            Self::Unavailable => vec![ErrorItem::new(
+                "The service is unavailable; try again shortly",
+            )],
             Self::Internal(cause) => {
                 // `{:#}` keeps the whole chain of causes on one log line.
                 tracing::error!(error = format!("{cause:#}"), "request failed unexpectedly");
                 vec![ErrorItem::new("Something went wrong")]
             }
         };
-        (status, Json(ErrorBody { errors })).into_response()
+        let mut response = (status, Json(ErrorBody { errors })).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds.max(1)),
+            );
+        }
+        response
     }
 }
 

@@ -25,6 +25,17 @@ pub enum OrderStatus {
     Complete,
 }
 
+/// Where a ticket is in its life, as its owner, the tickets service, says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketStatus {
+    Available,
+    Reserved,
+    Sold,
+    /// Taken off sale by its seller.
+    Withdrawn,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketCreated {
@@ -33,6 +44,9 @@ pub struct TicketCreated {
     pub title: String,
     pub price: i64,
     pub user_id: String,
+    /// When the event starts; it is off sale from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,18 +60,26 @@ pub struct TicketUpdated {
     /// The order that holds the ticket, if one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    pub status: TicketStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<DateTime<Utc>>,
 }
 
-/// The part of a ticket an order event carries.
+/// The part of a ticket an order event carries. `hold` says which of the
+/// ticket's orders this is, counted by the orders service from 0: it places
+/// hold N+1 only once hold N was cancelled, so the tickets service applies
+/// the holds of one ticket in that order, however they are delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketRef {
     pub id: String,
+    pub hold: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricedTicketRef {
     pub id: String,
     pub price: i64,
+    pub hold: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +130,33 @@ pub struct PaymentRefunded {
     pub stripe_refund_id: String,
 }
 
+/// An admin banned a user: every service refuses them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserBanned {
+    pub id: String,
+    pub version: i64,
+}
+
+/// An admin lifted a user's ban.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserUnbanned {
+    pub id: String,
+    pub version: i64,
+}
+
+/// A session ended (signed out), or, without `session_id`, every session of
+/// the user issued before `at`. Kept until `expires_at`, when those sessions
+/// would have expired anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionEnded {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    pub at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Binds a type to its subject and to the fields that make its id unique.
 macro_rules! event {
     ($type:ty, $subject:literal, |$e:ident| $($part:expr),+) => {
@@ -130,6 +179,15 @@ event!(OrderCompleted, "order.completed", |e| e.id, e.version);
 event!(ExpirationComplete, "expiration.complete", |e| e.order_id);
 event!(PaymentCreated, "payment.created", |e| e.id);
 event!(PaymentRefunded, "payment.refunded", |e| e.id);
+event!(UserBanned, "user.banned", |e| e.id, e.version);
+event!(UserUnbanned, "user.unbanned", |e| e.id, e.version);
+event!(
+    SessionEnded,
+    "session.ended",
+    |e| e.user_id,
+    e.session_id.as_deref().unwrap_or("all"),
+    e.at.timestamp_millis()
+);
 
 #[cfg(test)]
 mod tests {
@@ -140,7 +198,10 @@ mod tests {
         let cancelled = OrderCancelled {
             id: "o1".into(),
             version: 3,
-            ticket: TicketRef { id: "t1".into() },
+            ticket: TicketRef {
+                id: "t1".into(),
+                hold: 0,
+            },
         };
         assert_eq!(cancelled.message_id(), "order.cancelled:o1:3");
         let expired = ExpirationComplete {
@@ -160,6 +221,7 @@ mod tests {
             ticket: PricedTicketRef {
                 id: "t1".into(),
                 price: 1250,
+                hold: 2,
             },
         };
         let json = serde_json::to_value(&created).unwrap();
@@ -167,6 +229,7 @@ mod tests {
         assert_eq!(json["status"], "created");
         assert_eq!(json["expiresAt"], "1970-01-01T00:00:00Z");
         assert_eq!(json["ticket"]["price"], 1250);
+        assert_eq!(json["ticket"]["hold"], 2);
     }
 
     #[test]
@@ -178,6 +241,8 @@ mod tests {
             price: 1,
             user_id: "u".into(),
             order_id: None,
+            status: TicketStatus::Available,
+            starts_at: None,
         };
         assert!(
             serde_json::to_value(&updated)

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the servers it needs answer).
+//! `/healthz` (the process and all its background tasks run) and `/readyz`
+//! (the servers it needs answer).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use serde_json::json;
 
 use crate::bus::Bus;
 use crate::error::{ErrorBody, ErrorItem};
+use crate::supervisor::Liveness;
 
 /// A check gets this long before its server counts as unreachable.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -84,17 +86,14 @@ impl Readiness {
         results.into_iter().flatten().collect()
     }
 
-    /// The health routes.
-    pub fn router(self) -> Router {
+    /// The health routes: live while nothing in `liveness` has stopped.
+    pub fn router(self, liveness: Liveness) -> Router {
         Router::new()
-            .route(
-                "/healthz",
-                get(|| async { axum::Json(json!({ "status": "ok" })) }),
-            )
+            .route("/healthz", get(move || live(liveness.clone())))
             .route("/readyz", get(move || self.answer()))
     }
 
-    async fn answer(self) -> impl IntoResponse {
+    async fn answer(self) -> axum::response::Response {
         let failing = self.failing().await;
         if failing.is_empty() {
             (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response()
@@ -110,4 +109,17 @@ impl Readiness {
                 .into_response()
         }
     }
+}
+
+async fn live(liveness: Liveness) -> axum::response::Response {
+    let stopped = liveness.stopped();
+    if stopped.is_empty() {
+        return axum::Json(json!({ "status": "ok" })).into_response();
+    }
+    let errors = stopped.into_iter().map(ErrorItem::new).collect();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(ErrorBody { errors }),
+    )
+        .into_response()
 }

@@ -1,119 +1,80 @@
 //! What every service's HTTP side shares: the layers (request ids, one log
-//! line per request, body limit), the 404 fallback, serving with graceful
-//! shutdown, and the shutdown signal itself.
+//! line per request, its metrics, a deadline per request, body limit,
+//! compression), and the shutdown signal.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderName;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::error::not_found;
-use crate::health::Readiness;
+use crate::error::ApiError;
 
 /// Bodies above this are refused with a 413 before they are parsed.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps a service's routes with the health routes, the 404 fallback in the
-/// error shape and the shared layers.
-pub fn finish(routes: Router, readiness: Readiness) -> Router {
-    with_layers(routes.fallback(not_found), readiness)
-}
-
-/// Adds the health routes and the shared layers to routes that bring their
-/// own fallback (the web client answers unknown pages in HTML).
-pub fn with_layers(routes: Router, readiness: Readiness) -> Router {
+/// Wraps `routes` (with the health routes merged in) in the shared layers;
+/// a request still running after `timeout` is answered 503.
+pub fn with_layers(routes: Router, timeout: Duration) -> Router {
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    let span = tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        uri = %request.uri(),
+                        request_id,
+                        trace_id = tracing::field::Empty,
+                    );
+                    crate::telemetry::continue_trace(
+                        &span,
+                        Some(&crate::telemetry::HttpHeaders(request.headers())),
+                    );
+                    span
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID));
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(middleware::from_fn(crate::telemetry::answer_traceparent))
+        .layer(middleware::from_fn(crate::metrics::record_request))
+        .layer(middleware::from_fn_with_state(timeout, deadline));
+    // Answers are compressed for clients that accept it (a listing of
+    // thousands of tickets is hundreds of KiB of JSON).
     routes
-        .merge(readiness.router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
         .layer(layers)
 }
 
-/// Serves `router` on `listener` until `shutdown`, then lets the requests
-/// in hand finish.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-}
-
-/// A built service: bound to its port, its background work (listeners,
-/// outbox relay) started, not yet serving HTTP.
-pub struct Server {
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-    background: Vec<JoinHandle<()>>,
-}
-
-impl Server {
-    /// Binds `host:port` (port 0 picks a free one) for `router`. The
-    /// background tasks must end when `shutdown` is cancelled.
-    pub async fn bind(
-        host: &str,
-        port: u16,
-        router: Router,
-        shutdown: CancellationToken,
-        background: Vec<JoinHandle<()>>,
-    ) -> anyhow::Result<Self> {
-        let address = format!("{host}:{port}");
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
-        Ok(Self {
-            listener,
-            router,
-            shutdown,
-            background,
-        })
-    }
-
-    pub fn address(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
-    }
-
-    pub fn port(&self) -> u16 {
-        self.address().port()
-    }
-
-    /// Serves until the shutdown token is cancelled, then finishes the
-    /// requests and the messages in hand before it returns.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = serve(self.listener, self.router, self.shutdown).await;
-        for task in self.background {
-            if let Err(err) = task.await {
-                tracing::error!(error = %err, "a background task failed");
-            }
+/// Answers 503 in the error shape for a request that outlives its deadline.
+/// Dropping the handler's future abandons its work; work that must run to
+/// its end (a charge) runs in a task of its own.
+async fn deadline(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(%method, path, ?timeout, "request passed its deadline");
+            ApiError::Unavailable.into_response()
         }
-        served
     }
 }
 

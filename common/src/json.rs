@@ -36,6 +36,31 @@ where
     }
 }
 
+/// As [`AppJson`], with the body's bytes kept beside it, for the fields
+/// that must be read as written (see [`raw_field`]).
+#[derive(Debug, Clone)]
+pub struct AppJsonWithRaw<T>(pub T, pub Bytes);
+
+impl<T, S> FromRequest<S> for AppJsonWithRaw<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(&req) {
+            return Err(ApiError::bad_request(
+                "Expected a JSON body (Content-Type: application/json)",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse(&bytes).map(|value| AppJsonWithRaw(value, bytes))
+    }
+}
+
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
@@ -60,6 +85,15 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
     } else {
         ApiError::bad_request("Could not read the request body")
     }
+}
+
+/// The text of one top-level field of a JSON object, exactly as the client
+/// wrote it (`12.50`, `1.25e1`): for values a parse into a machine number
+/// would round, such as money.
+pub fn raw_field(bytes: &[u8], name: &str) -> Option<String> {
+    let fields: std::collections::HashMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_slice(bytes).ok()?;
+    fields.get(name).map(|raw| raw.get().to_string())
 }
 
 /// Parses a JSON document, naming the offending field when the document is

@@ -5,48 +5,41 @@
 //! and the marking repeats it, and the server drops the repeat by its id.
 //!
 //! A transaction run by [`crate::transaction!`] hands the rows it staged to
-//! the relay when it commits, so the relay publishes them without reading
-//! them back, and it marks what it published in batches. It reads the
-//! collection only at start, after a failure, when told to
-//! ([`Outbox::notify`]), and once a [`POLL`] for rows nobody handed it. Each
-//! read and each mark is a query the database serves while the services'
-//! transactions queue for the same collection: one per commit was a third of
-//! the database's work under load.
+//! the relay ([`crate::relay`]) when it commits, so the relay publishes them
+//! without reading them back. Each read and each mark is a query the
+//! database serves while the services' transactions queue for the same
+//! collection: one per commit was a third of the database's work under load.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_nats::HeaderMap;
-use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, doc};
 use mongodb::{Client, ClientSession, Collection, Database};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::bus::Bus;
 use crate::events::Event;
 
 /// How long a transaction keeps being retried after transient errors
 /// (write conflicts, an election) before the error is returned.
 const TRANSACTION_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Rows one relay pass publishes at most.
-const BATCH: i64 = 100;
-/// How often the relay looks for rows nobody told it about (after a crash,
-/// or written by another replica).
-const POLL: Duration = Duration::from_secs(1);
-/// How long the relay waits after the bus or the database failed.
-const BACKOFF: Duration = Duration::from_secs(1);
-/// How long a published row may wait to be marked sent, so that rows are
-/// marked many at a time. A crash in this window publishes them again, and
-/// the server drops the repeats.
-const MARK_DELAY: Duration = Duration::from_millis(100);
+/// How long a row may wait for the replica that wrote it before any other
+/// replica's relay publishes it: one that died, or lost the bus, leaves its
+/// rows to the others. Until then each relay publishes only its own rows,
+/// never the ones another has just sent and not yet marked.
+const ORPHANED: Duration = Duration::from_secs(5);
+
+/// Transactions one process runs at once; the others wait their turn. A
+/// burst of a thousand orders all started at once interleaved their reads
+/// and writes on the pool's ten connections, conflicted on the same
+/// tickets, and finished together after every request's deadline; a few at
+/// a time, each runs to its end, and most later ones find the ticket held
+/// at their first read.
+const TRANSACTIONS_AT_ONCE: usize = 16;
 
 /// What the body of a [`crate::transaction!`] gives.
 pub type TxResult<T> = mongodb::error::Result<T>;
@@ -63,6 +56,7 @@ macro_rules! transaction {
     ($outbox:expr, |$session:ident| $body:block) => {
         async {
             let outbox: &$crate::outbox::Outbox = &$outbox;
+            let _turn = outbox.turn().await;
             let mut session = outbox.start_session().await?;
             let started = ::std::time::Instant::now();
             loop {
@@ -141,28 +135,40 @@ impl Staged {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Row {
+pub(crate) struct Row {
     #[serde(rename = "_id")]
-    id: ObjectId,
+    pub(crate) id: ObjectId,
     /// The subject without the deployment's prefix, e.g. `order.created`.
-    subject: String,
-    message_id: String,
+    pub(crate) subject: String,
+    pub(crate) message_id: String,
     /// The event as JSON, exactly as it will be published.
-    payload: String,
+    pub(crate) payload: String,
     sent: bool,
     created_at: bson::DateTime,
+    /// The relay (one per process) that the row's transaction handed it to.
+    #[serde(default)]
+    relay: String,
+    /// The trace of the request or event that caused it, published with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) traceparent: Option<String>,
 }
 
 /// A service's outbox collection. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
     client: Client,
-    rows: Collection<Row>,
+    pub(crate) rows: Collection<Row>,
+    /// This process's relay, named in the rows it writes.
+    pub(crate) relay: Arc<str>,
+    /// How old another relay's rows must be before this one publishes them.
+    pub(crate) orphaned: Duration,
     /// Rows of committed transactions the relay has not taken yet.
-    handed: Arc<Mutex<Vec<Row>>>,
+    pub(crate) handed: Arc<Mutex<Vec<Row>>>,
     /// Set by [`Outbox::notify`]: the relay must read the collection.
-    look: Arc<AtomicBool>,
-    wake: Arc<Notify>,
+    pub(crate) look: Arc<AtomicBool>,
+    pub(crate) wake: Arc<Notify>,
+    /// Turns to run a transaction: see [`TRANSACTIONS_AT_ONCE`].
+    turns: Arc<Semaphore>,
 }
 
 impl Outbox {
@@ -170,10 +176,26 @@ impl Outbox {
         Self {
             client: database.client().clone(),
             rows: database.collection("outbox"),
+            relay: uuid::Uuid::new_v4().simple().to_string().into(),
+            orphaned: ORPHANED,
             handed: Arc::default(),
             look: Arc::default(),
             wake: Arc::new(Notify::new()),
+            turns: Arc::new(Semaphore::new(TRANSACTIONS_AT_ONCE)),
         }
+    }
+
+    /// Waits for a turn to run a transaction, held until it is dropped.
+    #[doc(hidden)]
+    pub async fn turn(&self) -> Option<OwnedSemaphorePermit> {
+        // The semaphore is never closed.
+        self.turns.clone().acquire_owned().await.ok()
+    }
+
+    /// Publishes other relays' rows only once they are `age` old.
+    pub fn with_orphan_age(mut self, age: Duration) -> Self {
+        self.orphaned = age;
+        self
     }
 
     /// A session to run a transaction in (see [`crate::transaction!`]).
@@ -207,6 +229,8 @@ impl Outbox {
             payload,
             sent: false,
             created_at: bson::DateTime::now(),
+            relay: self.relay.to_string(),
+            traceparent: crate::telemetry::traceparent(),
         };
         self.rows.insert_one(&row).session(session).await?;
         let _ = STAGED.try_with(|staged| staged.0.lock().expect("staged rows").push(row));
@@ -233,155 +257,5 @@ impl Outbox {
     /// How many rows wait to be published.
     pub async fn pending(&self) -> anyhow::Result<u64> {
         Ok(self.rows.count_documents(doc! { "sent": false }).await?)
-    }
-
-    /// Starts the relay; it ends after `shutdown`, once it has tried to
-    /// publish what was pending.
-    pub fn start_relay(&self, bus: Bus, shutdown: CancellationToken) -> JoinHandle<()> {
-        let outbox = self.clone();
-        tokio::spawn(async move { outbox.relay(bus, shutdown).await })
-    }
-
-    async fn relay(self, bus: Bus, shutdown: CancellationToken) {
-        let wake = self.wake.clone();
-        let mut relay = Relay {
-            outbox: self,
-            bus,
-            must_read: true,
-            next_read: Instant::now(),
-            unmarked: Vec::new(),
-            unmarked_since: None,
-        };
-        loop {
-            let until = match relay.step().await {
-                Ok(true) => continue,
-                Ok(false) => relay.next_deadline(),
-                Err(err) => {
-                    tracing::warn!(
-                        error = format!("{err:#}"),
-                        "outbox relay failed; will retry"
-                    );
-                    relay.must_read = true;
-                    Instant::now() + BACKOFF
-                }
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep_until(until) => {}
-            }
-        }
-        relay.must_read = true;
-        let drained = async {
-            while relay.step().await? {}
-            relay.mark().await
-        };
-        if let Err(err) = drained.await {
-            tracing::warn!(
-                error = format!("{err:#}"),
-                "outbox relay could not publish everything before stopping"
-            );
-        }
-    }
-}
-
-/// The relay's state between its steps.
-struct Relay {
-    outbox: Outbox,
-    bus: Bus,
-    /// Whether the next step reads the collection.
-    must_read: bool,
-    next_read: Instant,
-    /// Rows published and not yet marked sent, and since when.
-    unmarked: Vec<ObjectId>,
-    unmarked_since: Option<Instant>,
-}
-
-impl Relay {
-    /// Publishes what is pending: read back from the collection when it must
-    /// be, else what transactions handed it. True if there may be more.
-    async fn step(&mut self) -> anyhow::Result<bool> {
-        let now = Instant::now();
-        if self.outbox.look.swap(false, Ordering::AcqRel) || now >= self.next_read {
-            self.must_read = true;
-        }
-        if self.must_read {
-            // Marked first, or what was published is read back and sent again.
-            self.mark().await?;
-            // Whatever was handed is committed, so the read finds it.
-            self.outbox.handed.lock().expect("handed rows").clear();
-            self.next_read = now + POLL;
-            let rows: Vec<Row> = self
-                .outbox
-                .rows
-                .find(doc! { "sent": false })
-                .sort(doc! { "_id": 1 })
-                .limit(BATCH)
-                .await?
-                .try_collect()
-                .await?;
-            let full = rows.len() as i64 == BATCH;
-            self.publish(rows).await?;
-            self.must_read = full;
-            return Ok(full);
-        }
-        let handed = std::mem::take(&mut *self.outbox.handed.lock().expect("handed rows"));
-        if !handed.is_empty() {
-            self.publish(handed).await?;
-            return Ok(true);
-        }
-        let due = self
-            .unmarked_since
-            .is_some_and(|since| now >= since + MARK_DELAY);
-        if due || self.unmarked.len() as i64 >= BATCH {
-            self.mark().await?;
-        }
-        Ok(false)
-    }
-
-    /// When the relay must act even if nobody wakes it.
-    fn next_deadline(&self) -> Instant {
-        match self.unmarked_since {
-            Some(since) => self.next_read.min(since + MARK_DELAY),
-            None => self.next_read,
-        }
-    }
-
-    /// Publishes `rows` in order, all sent before any acknowledgement is
-    /// awaited. Stops at the first failure; what follows it is read back.
-    async fn publish(&mut self, rows: Vec<Row>) -> anyhow::Result<()> {
-        let mut acks = Vec::with_capacity(rows.len());
-        for row in rows {
-            let payload = row.payload.into_bytes().into();
-            let ack = self
-                .bus
-                .send_raw(&row.subject, &row.message_id, payload, HeaderMap::new())
-                .await?;
-            acks.push((row.id, ack));
-        }
-        for (id, ack) in acks {
-            ack.await?;
-            self.unmarked.push(id);
-            self.unmarked_since.get_or_insert_with(Instant::now);
-        }
-        Ok(())
-    }
-
-    /// Marks the published rows sent.
-    async fn mark(&mut self) -> anyhow::Result<()> {
-        if self.unmarked.is_empty() {
-            return Ok(());
-        }
-        self.outbox
-            .rows
-            .update_many(
-                doc! { "_id": { "$in": &self.unmarked } },
-                doc! { "$set": { "sent": true } },
-            )
-            .await
-            .context("cannot mark outbox rows sent")?;
-        self.unmarked.clear();
-        self.unmarked_since = None;
-        Ok(())
     }
 }

@@ -10,10 +10,9 @@ use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use futures::StreamExt;
 
 use crate::bus::Bus;
-use crate::config::{BusSettings, Secret, ServiceSettings};
+use crate::config::{BusSettings, HttpSettings, ListenerConfig, Secret, ServiceSettings};
 use crate::error::ErrorBody;
 use crate::events::Event;
-use crate::listener::ListenerConfig;
 use crate::session::{SessionUser, Sessions};
 
 /// The key every test service signs sessions with.
@@ -70,37 +69,42 @@ pub fn show_logs() {
     });
 }
 
-/// Settings for a service under test: port 0, a fresh database, dev mode.
-pub fn service_settings(service: &str) -> ServiceSettings {
+/// How a service under test serves: on loopback, port 0, in dev mode, with
+/// the production deadlines.
+pub fn http_settings() -> HttpSettings {
     show_logs();
-    ServiceSettings {
+    HttpSettings {
         host: "127.0.0.1".to_string(),
         port: 0,
+        dev_mode: true,
+        request_timeout: Duration::from_secs(15),
+        shutdown_timeout: Duration::from_secs(20),
+    }
+}
+
+/// Settings for a service under test: port 0, a fresh database, dev mode.
+pub fn service_settings(service: &str) -> ServiceSettings {
+    ServiceSettings {
+        http: http_settings(),
         mongo_uri: Secret::new(servers().mongo_uri),
         mongo_db: unique(&format!("test_{service}")),
         jwt_key: Secret::new(JWT_KEY),
         session_ttl: Duration::from_secs(3600),
-        dev_mode: true,
     }
 }
 
-/// A fresh prefix and stream. Listeners retry fast so tests stay quick, and
-/// often enough (about 30 s in all) that an event waiting for another one
-/// is not parked while a loaded machine catches up.
+/// A fresh prefix and stream, consumed with the production delivery and
+/// retry settings.
 pub fn bus_settings() -> BusSettings {
     let name = unique("t");
     BusSettings {
         nats_url: servers().nats_url,
+        nats_user: None,
+        nats_password: None,
         prefix: name.clone(),
         stream: name.to_uppercase(),
         stream_replicas: 1,
-        listener: ListenerConfig {
-            ack_wait: Duration::from_secs(5),
-            max_deliver: 60,
-            retry_delay: Duration::from_millis(50),
-            max_retry_delay: Duration::from_millis(500),
-            concurrency: 8,
-        },
+        listener: ListenerConfig::default(),
     }
 }
 
@@ -115,6 +119,7 @@ pub fn signed_in(label: &str) -> (SessionUser, String) {
     let user = SessionUser {
         id: mongodb::bson::oid::ObjectId::new().to_hex(),
         email: format!("{}@example.com", unique(label)),
+        role: crate::session::Role::User,
     };
     let sessions = Sessions::new(&Secret::new(JWT_KEY), Duration::from_secs(3600), false);
     let token = sessions.token_for(&user).expect("a token");
@@ -137,12 +142,22 @@ pub async fn error_items(
 }
 
 /// Polls `check` until it gives `Some`, failing the test after [`DEADLINE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
+    eventually_within(DEADLINE, what, check).await
+}
+
+/// As [`eventually`], for an outcome that takes longer by design (an alert
+/// whose condition must hold for a while first).
+pub async fn eventually_within<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + deadline;
     loop {
         if let Some(value) = check().await {
             return value;
@@ -271,4 +286,23 @@ impl<E: Event> Probe<E> {
             );
         }
     }
+}
+
+/// When the stream stored `message`: when its publisher published it.
+pub fn published_at(message: &async_nats::jetstream::Message) -> chrono::DateTime<chrono::Utc> {
+    let at = message.info().expect("a JetStream message").published;
+    chrono::DateTime::from_timestamp_nanos(at.unix_timestamp_nanos() as i64)
+}
+
+/// The value of `series` (a metric's name with its labels as rendered, say
+/// `events_published_total{subject="ticket.created"}`) in a page of
+/// Prometheus's text format; `None` if the page has no such sample.
+pub fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines().find_map(|line| {
+        line.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }

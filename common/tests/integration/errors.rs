@@ -2,16 +2,19 @@ use axum::Router;
 use axum::routing::{get, post};
 use common::error::ErrorBody;
 use common::health::Readiness;
+use common::service::Builder;
 use common::{ApiResult, AppJson};
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
 async fn spawn(routes: Router, readiness: Readiness) -> (String, CancellationToken) {
-    let router = common::http::finish(routes, readiness);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    tokio::spawn(common::http::serve(listener, router, shutdown.clone()));
+    let app = Builder::bind("test", &common::testing::http_settings(), shutdown.clone())
+        .await
+        .unwrap()
+        .api(routes, readiness);
+    let address = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
     (address, shutdown)
 }
 
@@ -115,4 +118,60 @@ async fn readiness_reports_an_unreachable_server() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: ErrorBody = response.json().await.unwrap();
     assert_eq!(body.errors[0].message, "broken is unreachable");
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_a_503_in_the_error_shape() {
+    let shutdown = CancellationToken::new();
+    let http = common::config::HttpSettings {
+        request_timeout: std::time::Duration::from_millis(200),
+        ..common::testing::http_settings()
+    };
+    let slow = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            "too late"
+        }),
+    );
+    let app = Builder::bind("test", &http, shutdown.clone())
+        .await
+        .unwrap()
+        .api(slow, Readiness::new());
+    let address = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
+
+    let response = reqwest::get(format!("{address}/slow")).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: ErrorBody = response.json().await.unwrap();
+    assert_eq!(
+        body.errors[0].message,
+        "The service is unavailable; try again shortly"
+    );
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn shutdown_abandons_what_outlives_its_deadline() {
+    let shutdown = CancellationToken::new();
+    let http = common::config::HttpSettings {
+        shutdown_timeout: std::time::Duration::from_millis(300),
+        ..common::testing::http_settings()
+    };
+    let mut builder = Builder::bind("test", &http, shutdown.clone())
+        .await
+        .unwrap();
+    // A background task that ignores shutdown.
+    builder.spawn("stubborn worker", std::future::pending());
+    let app = builder.api(Router::new(), Readiness::new());
+    let running = tokio::spawn(app.run_until_stopped());
+
+    shutdown.cancel();
+
+    let stopped = tokio::time::timeout(common::testing::DEADLINE, running).await;
+    assert!(
+        stopped.is_ok(),
+        "the service outlived its shutdown deadline"
+    );
 }

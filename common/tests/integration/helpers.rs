@@ -4,8 +4,11 @@ use std::sync::{Arc, Mutex};
 use std::future::Future;
 
 use common::bus::Bus;
+use common::config::ListenerConfig;
+use common::consumers::Consumers;
 use common::events::TicketCreated;
-use common::listener::{self, Handled, ListenerConfig};
+use common::handling::{Failure, Outcome};
+use common::supervisor::Supervisor;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +28,7 @@ pub fn ticket(id: usize) -> TicketCreated {
         title: format!("ticket {id}"),
         price: 1000 + id as i64,
         user_id: "u1".into(),
+        starts_at: None,
     }
 }
 
@@ -55,9 +59,11 @@ impl Tally {
 
 pub use common::testing::{drained, stored};
 
-/// Starts one instance of `orders`' durable listener for `ticket.created`.
+/// Starts one instance of `orders`' durable listener for `ticket.created`,
+/// with few deliveries and quick retries, so that giving up is quick.
 /// Every delivery is counted in the returned tally; `outcome` gets the event
-/// and how often it has now been delivered, and decides the result.
+/// and how often it has now been delivered, and decides the result. The
+/// task ends when the listener has stopped.
 pub async fn start_listener<F, Fut>(
     bus: &Bus,
     stop: &CancellationToken,
@@ -65,25 +71,22 @@ pub async fn start_listener<F, Fut>(
 ) -> (Tally, JoinHandle<()>)
 where
     F: Fn(TicketCreated, usize) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Handled> + Send + 'static,
+    Fut: Future<Output = Result<(), Failure>> + Send + 'static,
 {
     let tally = Tally::default();
     let seen = tally.clone();
     let config = ListenerConfig {
         max_deliver: MAX_DELIVER,
-        ..common::testing::bus_settings().listener
+        retry_delay: std::time::Duration::from_millis(50),
+        max_retry_delay: std::time::Duration::from_millis(200),
+        ..ListenerConfig::default()
     };
-    let task = listener::listen(
-        bus,
-        "orders",
-        &config,
-        stop.clone(),
-        move |event: TicketCreated| {
-            let delivery = seen.record(&event.id);
-            outcome(event, delivery)
-        },
-    )
-    .await
-    .unwrap();
-    (tally, task)
+    let consumers = Consumers::new(bus, "orders", &config).on(move |event: TicketCreated| {
+        let delivery = seen.record(&event.id);
+        let handled = outcome(event, delivery);
+        async move { handled.await.map(|()| Outcome::applied()) }
+    });
+    let mut supervisor = Supervisor::new(stop.clone());
+    consumers.start(&mut supervisor).await.unwrap();
+    (tally, tokio::spawn(supervisor.join()))
 }

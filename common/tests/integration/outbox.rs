@@ -64,9 +64,17 @@ async fn events_committed_while_no_relay_runs_are_published_once_each_in_order_w
     let mut probe = Probe::<TicketCreated>::start(&bus).await;
 
     let stop = CancellationToken::new();
-    outbox.start_relay(bus.clone(), stop.clone());
+    tokio::spawn(common::relay::run(
+        outbox.clone(),
+        bus.clone(),
+        stop.clone(),
+    ));
     // A second replica's relay racing the first must not duplicate anything.
-    outbox.start_relay(bus.clone(), stop.clone());
+    tokio::spawn(common::relay::run(
+        outbox.clone(),
+        bus.clone(),
+        stop.clone(),
+    ));
 
     for id in 0..20 {
         assert_eq!(probe.next().await, ticket(id), "published in commit order");
@@ -91,7 +99,11 @@ async fn an_event_already_published_before_a_crash_is_not_published_again() {
     bus.publish(&ticket(0)).await.unwrap();
 
     let stop = CancellationToken::new();
-    outbox.start_relay(bus.clone(), stop.clone());
+    tokio::spawn(common::relay::run(
+        outbox.clone(),
+        bus.clone(),
+        stop.clone(),
+    ));
 
     wait_until_sent(&outbox).await;
     assert_eq!(stored(&bus, TicketCreated::SUBJECT).await, 3);
@@ -128,7 +140,11 @@ async fn a_relay_started_on_a_fresh_stream_publishes_new_commits_promptly() {
     let bus: Bus = test_bus().await;
     let mut probe = Probe::<TicketCreated>::start(&bus).await;
     let stop = CancellationToken::new();
-    outbox.start_relay(bus.clone(), stop.clone());
+    tokio::spawn(common::relay::run(
+        outbox.clone(),
+        bus.clone(),
+        stop.clone(),
+    ));
 
     create_ticket(&client, &database, &outbox, &ticket(5)).await;
 
@@ -165,7 +181,11 @@ async fn committed_transactions_reach_the_bus_without_a_read_or_a_mark_each() {
     let bus = test_bus().await;
     let mut probe = Probe::<TicketCreated>::start(&bus).await;
     let stop = CancellationToken::new();
-    outbox.start_relay(bus.clone(), stop.clone());
+    tokio::spawn(common::relay::run(
+        outbox.clone(),
+        bus.clone(),
+        stop.clone(),
+    ));
     let tickets = database.collection::<Document>("tickets");
 
     let failed: TxResult<()> = common::transaction!(outbox, |session| {
@@ -211,6 +231,114 @@ async fn committed_transactions_reach_the_bus_without_a_read_or_a_mark_each() {
     assert!(
         marks <= marks_allowed,
         "{marks} marks in {elapsed:?} for {COMMITS} commits"
+    );
+    stop.cancel();
+}
+
+/// Commits `n` tickets through `outbox`'s transactions, as a replica of a
+/// service does: each row is handed to that replica's relay.
+async fn commit_through(outbox: &Outbox, database: &Database, ids: std::ops::Range<usize>) {
+    let tickets = database.collection::<Document>("tickets");
+    for id in ids {
+        common::transaction!(outbox, |session| {
+            tickets
+                .insert_one(doc! { "_id": &ticket(id).id })
+                .session(&mut *session)
+                .await?;
+            outbox.stage(session, &ticket(id)).await
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// Every publish of `subject` the server receives, duplicates included:
+/// a plain subscriber sees them all, whatever the stream keeps.
+async fn publishes(bus: &Bus, subject: &str) -> async_nats::Subscriber {
+    let subscriber = bus.client().subscribe(bus.subject(subject)).await.unwrap();
+    bus.flush().await.unwrap();
+    subscriber
+}
+
+/// How many publishes `subscriber` saw until a marker sent now on the same
+/// connection, which the server delivers after everything sent before it.
+async fn publishes_so_far(bus: &Bus, subscriber: &mut async_nats::Subscriber) -> usize {
+    use futures::StreamExt;
+    let marker = bytes_marker();
+    bus.client()
+        .publish(bus.subject(TicketCreated::SUBJECT), marker.clone())
+        .await
+        .unwrap();
+    let mut seen = 0;
+    loop {
+        match tokio::time::timeout(common::testing::DEADLINE, subscriber.next()).await {
+            Ok(Some(message)) if message.payload == marker => return seen,
+            Ok(Some(_)) => seen += 1,
+            _ => panic!("the marker never came back"),
+        }
+    }
+}
+
+fn bytes_marker() -> axum::body::Bytes {
+    axum::body::Bytes::from_static(b"marker: nothing after this")
+}
+
+#[tokio::test]
+async fn a_relay_leaves_the_rows_of_another_replica_s_relay_to_it() {
+    const COMMITS: usize = 30;
+    let (client, database, mine) = database().await;
+    // Another replica of the service, on the same database, with its relay running.
+    let other = Outbox::new(&database).with_orphan_age(std::time::Duration::from_secs(3600));
+    let bus = test_bus().await;
+    let mut sent = publishes(&bus, TicketCreated::SUBJECT).await;
+    let stop = CancellationToken::new();
+    tokio::spawn(common::relay::run(other.clone(), bus.clone(), stop.clone()));
+
+    // This replica commits while its own relay is not running yet.
+    commit_through(&mine, &database, 0..COMMITS).await;
+    let before = outbox_operations(&client, &database).await.0;
+    eventually("the other relay to read the outbox twice", || async {
+        (outbox_operations(&client, &database).await.0 >= before + 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        stored(&bus, TicketCreated::SUBJECT).await,
+        0,
+        "the other relay published them"
+    );
+    tokio::spawn(common::relay::run(mine.clone(), bus.clone(), stop.clone()));
+
+    wait_until_sent(&mine).await;
+    assert_eq!(
+        publishes_so_far(&bus, &mut sent).await,
+        COMMITS,
+        "each row published once"
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn the_rows_of_a_replica_that_died_are_published_by_another_once_each() {
+    const COMMITS: usize = 10;
+    let (_client, database, dead) = database().await;
+    let survivor = Outbox::new(&database).with_orphan_age(std::time::Duration::from_secs(1));
+    let bus = test_bus().await;
+    let mut sent = publishes(&bus, TicketCreated::SUBJECT).await;
+
+    // Its transactions committed; its relay never published them.
+    commit_through(&dead, &database, 0..COMMITS).await;
+    let stop = CancellationToken::new();
+    tokio::spawn(common::relay::run(
+        survivor.clone(),
+        bus.clone(),
+        stop.clone(),
+    ));
+
+    wait_until_sent(&survivor).await;
+    assert_eq!(
+        publishes_so_far(&bus, &mut sent).await,
+        COMMITS,
+        "each row published once"
     );
     stop.cancel();
 }
