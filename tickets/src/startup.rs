@@ -1,17 +1,17 @@
-//! Builds the tickets service: database, bus, outbox relay, listeners, routes.
+//! Builds the tickets service: database, bus, then (port bound) the
+//! listeners and the outbox relay under supervision, and the routes.
 
 use common::bus::Bus;
 use common::health::Readiness;
-use common::http::Server;
+use common::inbox::Inbox;
+use common::revocations::Revocations;
+use common::service::{Application, Builder};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::listeners;
 use crate::repository::Tickets;
 use crate::routes::{self, AppState};
-
-/// The tickets service, bound to its port and consuming, not yet serving HTTP.
-pub type Application = Server;
 
 pub async fn build(
     settings: &Settings,
@@ -23,15 +23,32 @@ pub async fn build(
     let tickets = Tickets::new(&database);
     tickets.init().await?;
 
-    let mut background =
-        listeners::start(&bus, &settings.bus.listener, &tickets, &shutdown).await?;
-    background.push(tickets.outbox().start_relay(bus.clone(), shutdown.clone()));
+    let revocations = Revocations::new(&database);
+    revocations.init().await?;
+
+    let mut app = Builder::bind(listeners::SERVICE, &service.http, shutdown).await?;
+    let consumers = listeners::consumers(
+        &bus,
+        &settings.bus.listener,
+        &tickets,
+        Inbox::new(&database),
+    );
+    let sellers = tickets.clone();
+    revocations
+        .consume(consumers, move |seller, banned| {
+            let sellers = sellers.clone();
+            async move { Ok(sellers.seller_banned(&seller, banned).await?) }
+        })
+        .start(app.supervisor())
+        .await?;
+    let sessions = app.checked_sessions(&service.sessions(), &revocations);
+    let relay = common::relay::run(tickets.outbox().clone(), bus.clone(), app.shutdown());
+    app.spawn("outbox relay", relay);
 
     let state = AppState {
         tickets,
-        sessions: service.sessions(),
+        sessions: sessions.clone(),
     };
     let readiness = Readiness::new().mongo(database).nats(bus);
-    let router = common::http::finish(routes::router(state), readiness);
-    Server::bind(&service.host, service.port, router, shutdown, background).await
+    Ok(app.api_with_sessions(routes::router(state), readiness, sessions))
 }

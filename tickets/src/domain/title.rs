@@ -1,4 +1,5 @@
-//! A ticket's title: 1 to 200 characters once trimmed.
+//! A ticket's title: 1 to 200 characters once trimmed, at least one of
+//! them visible, none a control character.
 
 const MAX_CHARS: usize = 200;
 
@@ -6,14 +7,12 @@ const MAX_CHARS: usize = 200;
 pub struct Title(String);
 
 impl Title {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Err("Title is required");
+            return Err("Title is required".into());
         }
-        if trimmed.chars().count() > MAX_CHARS {
-            return Err("Title must be at most 200 characters");
-        }
+        super::text::check(trimmed, "Title", MAX_CHARS, false)?;
         Ok(Self(trimmed.to_string()))
     }
 
@@ -41,5 +40,11 @@ mod tests {
     fn two_hundred_characters_are_the_limit_counted_in_characters_not_bytes() {
         assert!(Title::parse(&"é".repeat(200)).is_ok());
         assert!(Title::parse(&"a".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn a_title_of_only_a_zero_width_space_or_with_a_nul_is_refused() {
+        assert!(Title::parse("\u{200B}").is_err());
+        assert!(Title::parse("Con\0cert").is_err());
     }
 }

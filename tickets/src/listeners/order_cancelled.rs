@@ -1,19 +1,19 @@
 //! `order.cancelled`: the ticket is for sale again, but only if that very
-//! order still holds it; a later order's hold is never released.
+//! hold is the ticket's latest; a later order's hold is never released.
 
 use common::events::OrderCancelled;
-use common::listener::Handled;
+use common::handling::Handled;
 
-use super::{parse_id, verdict};
-use crate::repository::{Ending, Tickets};
+use super::apply;
+use crate::domain::{Ending, OrderEvent};
+use crate::repository::Tickets;
 
-#[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id))]
+#[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id, hold = event.ticket.hold))]
 pub async fn release(tickets: Tickets, event: OrderCancelled) -> Handled {
-    let order = parse_id("order", &event.id)?;
-    let ticket = parse_id("ticket", &event.ticket.id)?;
-    verdict(
-        tickets
-            .end_order(order, event.version, ticket, Ending::Release)
-            .await?,
-    )
+    let ended = OrderEvent::Ended {
+        order: &event.id,
+        hold: event.ticket.hold,
+        ending: Ending::Release,
+    };
+    apply(&tickets, &event.id, &event.ticket.id, ended).await
 }

@@ -1,18 +1,18 @@
 //! `order.completed`: the ticket is sold and never for sale again.
 
 use common::events::OrderCompleted;
-use common::listener::Handled;
+use common::handling::Handled;
 
-use super::{parse_id, verdict};
-use crate::repository::{Ending, Tickets};
+use super::apply;
+use crate::domain::{Ending, OrderEvent};
+use crate::repository::Tickets;
 
-#[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id))]
+#[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id, hold = event.ticket.hold))]
 pub async fn sell(tickets: Tickets, event: OrderCompleted) -> Handled {
-    let order = parse_id("order", &event.id)?;
-    let ticket = parse_id("ticket", &event.ticket.id)?;
-    verdict(
-        tickets
-            .end_order(order, event.version, ticket, Ending::Sell)
-            .await?,
-    )
+    let ended = OrderEvent::Ended {
+        order: &event.id,
+        hold: event.ticket.hold,
+        ending: Ending::Sell,
+    };
+    apply(&tickets, &event.id, &event.ticket.id, ended).await
 }

@@ -1,14 +1,19 @@
-//! `order.created`: the ticket becomes held by the order.
+//! `order.created`: the ticket becomes held by the order, once the hold
+//! before it has ended here.
 
 use common::events::OrderCreated;
-use common::listener::Handled;
+use common::handling::Handled;
 
-use super::{parse_id, verdict};
+use super::apply;
+use crate::domain::OrderEvent;
 use crate::repository::Tickets;
 
-#[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id))]
+#[tracing::instrument(skip_all, fields(order_id = %event.id, ticket_id = %event.ticket.id, hold = event.ticket.hold))]
 pub async fn hold(tickets: Tickets, event: OrderCreated) -> Handled {
-    let order = parse_id("order", &event.id)?;
-    let ticket = parse_id("ticket", &event.ticket.id)?;
-    verdict(tickets.hold(order, event.version, ticket).await?)
+    let placed = OrderEvent::Placed {
+        order: &event.id,
+        hold: event.ticket.hold,
+        buyer: &event.user_id,
+    };
+    apply(&tickets, &event.id, &event.ticket.id, placed).await
 }

@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
+use common::json::AppJsonWithRaw;
 use common::session::AuthUser;
 use common::{ApiResult, AppJson};
 
@@ -17,10 +18,13 @@ pub fn router() -> Router<AppState> {
 async fn create(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    AppJson(body): AppJson<TicketInput>,
+    AppJsonWithRaw(body, raw): AppJsonWithRaw<TicketInput>,
 ) -> ApiResult<(StatusCode, AppJson<TicketView>)> {
-    let (title, price) = body.parse()?;
-    let ticket = state.tickets.create(&title, price, &user.id).await?;
+    let listing = body.parse(&raw)?;
+    let ticket = state.tickets.create(&listing, &user.id).await?;
     tracing::info!(ticket_id = %ticket.id, "ticket listed");
-    Ok((StatusCode::CREATED, AppJson(ticket.into())))
+    Ok((
+        StatusCode::CREATED,
+        AppJson(TicketView::for_viewer(ticket, Some(&user.id))),
+    ))
 }

@@ -3,16 +3,19 @@
 
 mod create;
 mod list;
+mod mine;
 mod show;
 mod update;
+mod withdraw;
 
 use axum::Router;
 use axum::extract::FromRef;
+use chrono::SecondsFormat;
 use common::session::Sessions;
-use common::{ApiError, ErrorItem, Price};
+use common::{ApiError, Price};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Title;
+use crate::domain::{Draft, Listing, Status};
 use crate::repository::{TicketRecord, Tickets};
 
 /// What every handler of this service can reach.
@@ -26,21 +29,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(create::router())
         .merge(list::router())
+        .merge(mine::router())
         .merge(show::router())
         .merge(update::router())
+        .merge(withdraw::router())
         .with_state(state)
 }
 
-/// Where a ticket is in its life, as the API shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum TicketStatus {
-    Available,
-    Reserved,
-    Sold,
-}
-
-/// A ticket as the API shows it: the price as a decimal.
+/// A ticket as the API shows it: the price as a decimal; the code only to
+/// those who may see it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TicketView {
@@ -50,50 +47,82 @@ struct TicketView {
     user_id: String,
     version: i64,
     order_id: Option<String>,
-    status: TicketStatus,
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    venue: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starts_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+}
+
+impl TicketView {
+    /// The ticket as `viewer` (signed in or not) may see it.
+    fn for_viewer(ticket: TicketRecord, viewer: Option<&str>) -> Self {
+        let sees_code =
+            crate::domain::holds::sees_code(&ticket.user_id, ticket.holder.as_ref(), viewer);
+        let code = ticket.code.clone().filter(|_| sees_code);
+        Self {
+            code,
+            ..Self::from(ticket)
+        }
+    }
 }
 
 impl From<TicketRecord> for TicketView {
+    /// The ticket as anyone may see it: without its code.
     fn from(ticket: TicketRecord) -> Self {
-        let status = match (ticket.sold, &ticket.order_id) {
-            (true, _) => TicketStatus::Sold,
-            (false, Some(_)) => TicketStatus::Reserved,
-            (false, None) => TicketStatus::Available,
-        };
         Self {
+            order_id: ticket.order_id().map(str::to_string),
+            starts_at: ticket
+                .starts_at()
+                .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            status: ticket.status,
             id: ticket.id.to_hex(),
             title: ticket.title,
             price: Price::from_cents(ticket.price),
             user_id: ticket.user_id,
             version: ticket.version,
-            order_id: ticket.order_id,
-            status,
+            description: ticket.description,
+            venue: ticket.venue,
+            code: None,
         }
     }
 }
 
 /// The body of create and update. Fields a client may not set are ignored.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct TicketInput {
     title: String,
+    /// Read for its type; the amount is read from the text as written.
+    #[allow(dead_code)]
     price: f64,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    venue: Option<String>,
+    #[serde(default)]
+    starts_at: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 impl TicketInput {
-    /// The validated title and price, or a 400 naming every bad field.
-    fn parse(&self) -> Result<(Title, Price), ApiError> {
-        match (Title::parse(&self.title), Price::parse(self.price)) {
-            (Ok(title), Ok(price)) => Ok((title, price)),
-            (title, price) => {
-                let mut errors = Vec::new();
-                if let Err(message) = title {
-                    errors.push(ErrorItem::field("title", message));
-                }
-                if let Err(message) = price {
-                    errors.push(ErrorItem::field("price", message));
-                }
-                Err(ApiError::BadRequest(errors))
-            }
-        }
+    /// The validated listing, or a 400 naming every bad field. `body` is
+    /// the request as sent, for the price as written.
+    fn parse(&self, body: &[u8]) -> Result<Listing, ApiError> {
+        let price = common::json::raw_field(body, "price");
+        let draft = Draft {
+            title: &self.title,
+            price: price.as_deref(),
+            description: self.description.as_deref(),
+            venue: self.venue.as_deref(),
+            starts_at: self.starts_at.as_deref(),
+            code: self.code.as_deref(),
+        };
+        Listing::parse(draft, chrono::Utc::now()).map_err(ApiError::BadRequest)
     }
 }

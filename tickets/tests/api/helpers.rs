@@ -19,6 +19,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub database: mongodb::Database,
     pub bus: Bus,
+    settings: Settings,
     shutdown: CancellationToken,
 }
 
@@ -39,6 +40,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         bus: bus_settings(),
     };
     configure(&mut settings);
+    start(settings).await
+}
+
+/// Starts one instance of the service with `settings`.
+async fn start(settings: Settings) -> TestApp {
     let shutdown = CancellationToken::new();
     let app = tickets::startup::build(&settings, shutdown.clone())
         .await
@@ -55,6 +61,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client: reqwest::Client::new(),
         database,
         bus,
+        settings,
         shutdown,
     }
 }
@@ -66,6 +73,12 @@ pub fn user() -> (String, String) {
 }
 
 impl TestApp {
+    /// Another instance of the service on the same database and stream: a
+    /// second replica, in the same queue groups.
+    pub async fn replica(&self) -> TestApp {
+        start(self.settings.clone()).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -95,6 +108,30 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// `GET path` as `cookie`'s user, or signed out.
+    pub async fn get_as(&self, cookie: Option<&str>, path: &str) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn withdraw(&self, cookie: Option<&str>, id: &str) -> Response {
+        let mut request = self.client.delete(self.url(&format!("/api/tickets/{id}")));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Lists a ticket with every field of `body`, for `cookie`'s user.
+    pub async fn listed_with(&self, cookie: &str, body: &Value) -> Value {
+        let response = self.create(Some(cookie), body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{body}");
+        response.json().await.expect("json body")
     }
 
     /// Lists a ticket for `cookie`'s user and returns it as the API shows it.
@@ -140,13 +177,27 @@ impl TestApp {
 pub struct Order {
     pub id: String,
     pub ticket_id: String,
+    /// Which of the ticket's holds it is, as orders counts them.
+    pub hold: i64,
+    pub buyer: String,
 }
 
 impl Order {
-    pub fn of(ticket: &Value) -> Self {
+    /// The ticket's `hold`th order (the first is 0).
+    pub fn of(ticket: &Value, hold: i64) -> Self {
         Self {
             id: mongodb::bson::oid::ObjectId::new().to_hex(),
             ticket_id: ticket["id"].as_str().expect("a ticket id").to_string(),
+            hold,
+            buyer: "buyer".into(),
+        }
+    }
+
+    /// The same order, placed by `buyer`.
+    pub fn by(self, buyer: &str) -> Self {
+        Self {
+            buyer: buyer.into(),
+            ..self
         }
     }
 
@@ -155,11 +206,12 @@ impl Order {
             id: self.id.clone(),
             version: 0,
             status: OrderStatus::Created,
-            user_id: "buyer".into(),
+            user_id: self.buyer.clone(),
             expires_at: chrono::Utc::now(),
             ticket: PricedTicketRef {
                 id: self.ticket_id.clone(),
                 price: 1000,
+                hold: self.hold,
             },
         }
     }
@@ -170,6 +222,7 @@ impl Order {
             version: 1,
             ticket: TicketRef {
                 id: self.ticket_id.clone(),
+                hold: self.hold,
             },
         }
     }
@@ -180,6 +233,7 @@ impl Order {
             version: 1,
             ticket: TicketRef {
                 id: self.ticket_id.clone(),
+                hold: self.hold,
             },
         }
     }

@@ -31,9 +31,9 @@ async fn the_list_holds_only_tickets_for_sale_newest_first() {
     let held = app.listed(&cookie, "Held", 10.0).await;
     let sold = app.listed(&cookie, "Sold", 10.0).await;
     let newest = app.listed(&cookie, "Newest", 10.0).await;
-    let holding = Order::of(&held);
+    let holding = Order::of(&held, 0);
     app.bus.publish(&holding.created()).await.unwrap();
-    let buying = Order::of(&sold);
+    let buying = Order::of(&sold, 0);
     app.bus.publish(&buying.created()).await.unwrap();
     app.bus.publish(&buying.completed()).await.unwrap();
     app.at_version(held["id"].as_str().unwrap(), 1).await;

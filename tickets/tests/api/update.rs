@@ -101,20 +101,26 @@ async fn a_reserved_or_sold_ticket_cannot_be_edited() {
     let (cookie, _) = user();
     let held = app.listed(&cookie, "Held", 10.0).await;
     let sold = app.listed(&cookie, "Sold", 10.0).await;
-    app.bus.publish(&Order::of(&held).created()).await.unwrap();
-    let buying = Order::of(&sold);
+    app.bus
+        .publish(&Order::of(&held, 0).created())
+        .await
+        .unwrap();
+    let buying = Order::of(&sold, 0);
     app.bus.publish(&buying.created()).await.unwrap();
     app.bus.publish(&buying.completed()).await.unwrap();
     let held = app.at_version(held["id"].as_str().unwrap(), 1).await;
     let sold = app.at_version(sold["id"].as_str().unwrap(), 2).await;
 
-    for ticket in [held, sold] {
+    for (ticket, refusal) in [
+        (held, "Cannot edit a reserved ticket"),
+        (sold, "Cannot edit a sold ticket"),
+    ] {
         let id = ticket["id"].as_str().unwrap();
         let response = app
             .update(Some(&cookie), id, &json!({ "title": "Opera", "price": 20 }))
             .await;
         let items = errors(response, StatusCode::BAD_REQUEST).await;
-        assert_eq!(items[0].0, "Cannot edit a reserved ticket");
+        assert_eq!(items[0].0, refusal);
         assert_eq!(app.ticket(id).await, ticket, "unchanged");
     }
 }
