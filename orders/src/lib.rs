@@ -6,6 +6,8 @@
 pub mod config;
 pub mod domain;
 pub mod listeners;
+pub mod rebuild;
 pub mod repository;
 pub mod routes;
 pub mod startup;
+pub mod sweep;

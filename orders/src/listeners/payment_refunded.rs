@@ -1,9 +1,8 @@
 //! `payment.refunded`: the payment of a cancelled order was given back; the
 //! order shows it.
 
-use anyhow::anyhow;
 use common::events::PaymentRefunded;
-use common::listener::{Failure, Handled};
+use common::handling::{Failure, Handled, Outcome};
 
 use super::record_id;
 use crate::repository::Orders;
@@ -12,7 +11,7 @@ use crate::repository::Orders;
 pub async fn note(orders: Orders, event: PaymentRefunded) -> Handled {
     let id = record_id(&event.order_id)?;
     if !orders.note_refund(id, &event.stripe_refund_id).await? {
-        return Err(Failure::Reject(anyhow!("no such order")));
+        return Err(Failure::reject("no such order"));
     }
-    Ok(())
+    Ok(Outcome::applied())
 }

@@ -1,9 +1,9 @@
 //! `ticket.created`: a new ticket joins the replica.
 
-use common::events::TicketCreated;
-use common::listener::Handled;
+use common::events::{TicketCreated, TicketStatus};
+use common::handling::Handled;
 
-use super::{record_id, verdict};
+use super::record_id;
 use crate::repository::{Orders, TicketData};
 
 #[tracing::instrument(skip_all, fields(ticket_id = %event.id, version = event.version))]
@@ -14,6 +14,8 @@ pub async fn replicate(orders: Orders, event: TicketCreated) -> Handled {
         title: event.title,
         price: event.price,
         user_id: event.user_id,
+        status: TicketStatus::Available,
+        starts_at: event.starts_at,
     };
-    verdict(orders.apply_ticket(ticket).await?)
+    Ok(orders.apply_ticket(ticket).await?)
 }

@@ -2,9 +2,9 @@
 //! the one before it.
 
 use common::events::TicketUpdated;
-use common::listener::Handled;
+use common::handling::Handled;
 
-use super::{record_id, verdict};
+use super::record_id;
 use crate::repository::{Orders, TicketData};
 
 #[tracing::instrument(skip_all, fields(ticket_id = %event.id, version = event.version))]
@@ -15,6 +15,8 @@ pub async fn replicate(orders: Orders, event: TicketUpdated) -> Handled {
         title: event.title,
         price: event.price,
         user_id: event.user_id,
+        status: event.status,
+        starts_at: event.starts_at,
     };
-    verdict(orders.apply_ticket(ticket).await?)
+    Ok(orders.apply_ticket(ticket).await?)
 }

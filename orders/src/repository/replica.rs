@@ -1,9 +1,11 @@
-//! The replica of tickets, applied strictly in version order: version N only
-//! on top of N-1; an early version waits, a duplicate is ignored.
+//! The replica of tickets, applied strictly in version order through the
+//! common version gate: version N only on top of N-1; an early version
+//! waits in the inbox, a duplicate is ignored.
 
-use common::replica::{self, Step};
-use mongodb::bson::doc;
+use common::events::TicketStatus;
+use common::handling::Outcome;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Document, doc};
 
 use super::{Orders, TicketRecord};
 
@@ -15,53 +17,45 @@ pub struct TicketData {
     pub title: String,
     pub price: i64,
     pub user_id: String,
+    pub status: TicketStatus,
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Only the tickets service's fields, as the replica stores them: who
+/// holds a ticket is ours to decide. `ops rebuild orders` replays these too.
+pub fn ticket_fields(ticket: &TicketData) -> mongodb::bson::error::Result<Document> {
+    Ok(doc! {
+        "title": &ticket.title,
+        "price": ticket.price,
+        "userId": &ticket.user_id,
+        "status": mongodb::bson::serialize_to_bson(&ticket.status)?,
+        "startsAt": ticket.starts_at.map(|at| mongodb::bson::DateTime::from_millis(at.timestamp_millis())),
+    })
 }
 
 impl Orders {
-    /// Applies one version of a ticket; says whether it was the next one.
-    /// The usual case takes one write: the first version inserted, or the
-    /// next one put on the version before it. Only when that writes nothing
-    /// is the held version read, to tell a duplicate from an early version.
-    pub async fn apply_ticket(&self, ticket: TicketData) -> mongodb::error::Result<Step> {
-        let written = if ticket.version == 0 {
+    /// Applies one version of a ticket, in one write in the usual case.
+    pub async fn apply_ticket(&self, ticket: TicketData) -> mongodb::error::Result<Outcome> {
+        if ticket.version == 0 {
             let record = TicketRecord {
                 id: ticket.id,
                 title: ticket.title,
                 price: ticket.price,
                 user_id: ticket.user_id,
-                version: ticket.version,
+                version: 0,
                 held_by: None,
+                holds: 0,
+                status: ticket.status,
+                starts_at: ticket
+                    .starts_at
+                    .map(|at| mongodb::bson::DateTime::from_millis(at.timestamp_millis())),
             };
-            match self.tickets.insert_one(record).await {
-                Ok(_) => true,
-                Err(err) if common::mongo::is_duplicate_key(&err) => false,
-                Err(err) => return Err(err),
-            }
-        } else {
-            // Only the tickets service's fields: who holds it is ours to decide.
-            let applied = self
-                .tickets
-                .update_one(
-                    doc! { "_id": ticket.id, "version": ticket.version - 1 },
-                    doc! { "$set": {
-                        "title": ticket.title,
-                        "price": ticket.price,
-                        "userId": ticket.user_id,
-                        "version": ticket.version,
-                    } },
-                )
-                .await?;
-            applied.matched_count == 1
-        };
-        if written {
-            return Ok(Step::Apply);
+            return self.replica.insert_first(ticket.id, &record, None).await;
         }
-        let held = self.ticket_version(ticket.id).await?;
-        Ok(match replica::step(held, ticket.version) {
-            // The version before it arrived meanwhile: apply this one again.
-            Step::Apply => Step::Early,
-            step => step,
-        })
+        let fields = ticket_fields(&ticket)?;
+        self.replica
+            .apply_next(ticket.id, ticket.version, fields, None)
+            .await
     }
 
     /// The version of a ticket this replica holds.

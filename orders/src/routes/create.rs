@@ -9,7 +9,7 @@ use common::{ApiError, ApiResult, AppJson};
 use serde::Deserialize;
 
 use super::{AppState, OrderView};
-use crate::repository::PlaceRefused;
+use crate::repository::{PlaceRefused, Placing};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/orders", post(create))
@@ -30,16 +30,23 @@ async fn create(
     let ticket_id = common::mongo::parse_id(&body.ticket_id)
         .ok_or_else(|| ApiError::invalid("ticketId", "ticketId must be a valid id"))?;
     let expires_at = chrono::Utc::now() + state.expiration_window;
-    match state.orders.place(&user.id, ticket_id, expires_at).await? {
+    let placing = Placing {
+        buyer: &user.id,
+        ticket: ticket_id,
+        expires_at,
+        window: state.expiration_window,
+        max_open: state.max_open_orders,
+        revocations: &state.revocations,
+    };
+    match state.orders.place(placing).await? {
         Ok(order) => {
             tracing::info!(order_id = %order.id, %ticket_id, "order placed");
             Ok((StatusCode::CREATED, AppJson(order.into())))
         }
         Err(PlaceRefused::UnknownTicket) => Err(ApiError::NotFound),
-        Err(PlaceRefused::OwnTicket) => Err(ApiError::invalid(
-            "ticketId",
-            "You cannot order your own ticket",
-        )),
-        Err(PlaceRefused::Reserved) => Err(ApiError::bad_request("Ticket is already reserved")),
+        Err(refused @ PlaceRefused::OwnTicket) => {
+            Err(ApiError::invalid("ticketId", refused.to_string()))
+        }
+        Err(refused) => Err(ApiError::bad_request(refused.to_string())),
     }
 }

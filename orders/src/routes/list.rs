@@ -1,10 +1,13 @@
-//! `GET /api/orders`: the signed-in buyer's orders, newest first.
+//! `GET /api/orders`: a page of the signed-in buyer's orders, newest first.
+
+use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::get;
+use common::paging::Paged;
 use common::session::AuthUser;
-use common::{ApiResult, AppJson};
+use common::{ApiError, ApiResult};
 
 use super::{AppState, OrderView};
 
@@ -16,7 +19,14 @@ pub fn router() -> Router<AppState> {
 async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> ApiResult<AppJson<Vec<OrderView>>> {
-    let orders = state.orders.of_buyer(&user.id).await?;
-    Ok(AppJson(orders.into_iter().map(Into::into).collect()))
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<Paged<OrderView>> {
+    let named: HashMap<String, String> = params.iter().cloned().collect();
+    let (limit, after) = common::paging::by_id(&named).map_err(ApiError::BadRequest)?;
+    let page = state.orders.of_buyer(&user.id, limit, after).await?;
+    Ok(Paged {
+        page: page.map(OrderView::from),
+        path: "/api/orders".into(),
+        query: params,
+    })
 }

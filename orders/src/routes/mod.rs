@@ -23,6 +23,10 @@ pub struct AppState {
     pub sessions: Sessions,
     /// How long a new order holds its ticket.
     pub expiration_window: chrono::Duration,
+    /// Unpaid orders a buyer may have at once.
+    pub max_open_orders: i64,
+    /// Who is banned: their tickets are not for sale.
+    pub revocations: common::revocations::Revocations,
 }
 
 pub fn router(state: AppState) -> Router {

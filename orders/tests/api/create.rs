@@ -174,3 +174,149 @@ async fn of_fifty_concurrent_buyers_of_one_ticket_exactly_one_succeeds() {
         "one order.created on the bus"
     );
 }
+
+#[tokio::test]
+async fn a_withdrawn_ticket_is_not_for_sale() {
+    let app = spawn_app().await;
+    let created = app.seeded_ticket().await;
+    let withdrawn = common::events::TicketUpdated {
+        id: created.id.clone(),
+        version: 1,
+        title: created.title.clone(),
+        price: created.price,
+        user_id: created.user_id.clone(),
+        order_id: None,
+        status: common::events::TicketStatus::Withdrawn,
+        starts_at: None,
+    };
+    app.bus.publish(&withdrawn).await.unwrap();
+    app.replica_at(&created.id, 1).await;
+    let (buyer, _) = user();
+
+    let response = app
+        .place(Some(&buyer), &json!({ "ticketId": created.id }))
+        .await;
+
+    let items = errors(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(items[0].0, "Ticket is not for sale");
+    assert_eq!(app.order_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_ticket_whose_event_has_started_cannot_be_ordered() {
+    let app = spawn_app().await;
+    let (_, owner) = user();
+    let starts = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let ticket = common::events::TicketCreated {
+        starts_at: Some(starts),
+        ..crate::helpers::ticket(&owner, 1000)
+    };
+    app.bus.publish(&ticket).await.unwrap();
+    app.replica_at(&ticket.id, 0).await;
+    let (buyer, _) = user();
+
+    // An order placed before the start holds the ticket: ask once, after it.
+    common::testing::eventually("the event to start", || async {
+        (chrono::Utc::now() > starts).then_some(())
+    })
+    .await;
+    let response = app
+        .place(Some(&buyer), &json!({ "ticketId": ticket.id }))
+        .await;
+
+    let items = errors(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(items[0].0, "The event has already started");
+}
+
+#[tokio::test]
+async fn a_buyer_holds_at_most_five_unpaid_orders() {
+    let app = spawn_app().await;
+    let (buyer, _) = user();
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let ticket = app.seeded_ticket().await;
+        placed.push(
+            app.ordered(&buyer, &ticket.id).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let sixth = app.seeded_ticket().await;
+
+    let items = errors(
+        app.place(Some(&buyer), &json!({ "ticketId": sixth.id }))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(items[0].0, "You have too many unpaid orders");
+
+    // One paid makes room for another.
+    app.pay(&placed[0]).await;
+    app.order_in(&buyer, &placed[0], "complete").await;
+    app.ordered(&buyer, &sixth.id).await;
+}
+
+#[tokio::test]
+async fn concurrent_orders_of_one_buyer_never_exceed_the_limit() {
+    let app = spawn_app().await;
+    let (buyer, _) = user();
+    let mut tickets = Vec::new();
+    for _ in 0..10 {
+        tickets.push(app.seeded_ticket().await);
+    }
+
+    let bodies: Vec<_> = tickets
+        .iter()
+        .map(|t| json!({ "ticketId": t.id }))
+        .collect();
+    let responses = join_all(bodies.iter().map(|body| app.place(Some(&buyer), body))).await;
+
+    let placed = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::CREATED)
+        .count();
+    assert_eq!(
+        placed,
+        5,
+        "{:?}",
+        responses.iter().map(|r| r.status()).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_buyer_who_let_a_hold_go_waits_a_hold_window_before_holding_that_ticket_again() {
+    let app = spawn_app_with(|settings| settings.expiration_window = Duration::from_secs(2)).await;
+    let ticket = app.seeded_ticket().await;
+    let (buyer, _) = user();
+    let (other, _) = user();
+    let order = app.ordered(&buyer, &ticket.id).await;
+    let cancelled = app
+        .cancel(Some(&buyer), order["id"].as_str().unwrap())
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::NO_CONTENT);
+
+    let items = errors(
+        app.place(Some(&buyer), &json!({ "ticketId": ticket.id }))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        items[0].0.starts_with("You held this ticket a moment ago"),
+        "{items:?}"
+    );
+
+    // Someone else may; and the buyer may again once the window has passed.
+    let theirs = app.ordered(&other, &ticket.id).await;
+    app.cancel(Some(&other), theirs["id"].as_str().unwrap())
+        .await;
+    common::testing::eventually("the hold window to pass", || async {
+        let response = app
+            .place(Some(&buyer), &json!({ "ticketId": ticket.id }))
+            .await;
+        (response.status() == StatusCode::CREATED).then_some(())
+    })
+    .await;
+}

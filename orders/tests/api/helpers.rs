@@ -42,6 +42,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         service: service_settings("orders"),
         bus: bus_settings(),
         expiration_window: Duration::from_secs(900),
+        expiry_sweep: Duration::from_secs(30),
+        max_open_orders: 5,
     };
     configure(&mut settings);
     let shutdown = CancellationToken::new();
@@ -79,6 +81,7 @@ pub fn ticket(owner: &str, price: i64) -> TicketCreated {
         title: "Concert".into(),
         price,
         user_id: owner.to_string(),
+        starts_at: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod cancel;
 mod create;
+mod expiry;
 mod helpers;
 mod listeners;
 mod show_and_list;

@@ -60,3 +60,46 @@ async fn orders_are_private_to_signed_in_users() {
         errors(response, StatusCode::UNAUTHORIZED).await;
     }
 }
+
+#[tokio::test]
+async fn a_buyer_s_orders_come_a_page_at_a_time_newest_first() {
+    let app = spawn_app().await;
+    let (buyer, _) = user();
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let ticket = app.seeded_ticket().await;
+        placed.push(
+            app.ordered(&buyer, &ticket.id).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+
+    let first = app.get(Some(&buyer), "/api/orders?limit=3").await;
+    let link = first.headers()["link"].to_str().unwrap().to_string();
+    let next = link
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_string();
+    let first: Vec<serde_json::Value> = first.json().await.unwrap();
+    let second = app.get(Some(&buyer), &next).await;
+    assert!(second.headers().get("link").is_none(), "the last page");
+    let second: Vec<serde_json::Value> = second.json().await.unwrap();
+
+    let seen: Vec<String> = first
+        .iter()
+        .chain(&second)
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
+    placed.reverse();
+    assert_eq!(seen, placed);
+    let items = errors(
+        app.get(Some(&buyer), "/api/orders?after=nope").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(items[0].1.as_deref(), Some("after"));
+}
