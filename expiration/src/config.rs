@@ -3,13 +3,11 @@
 
 use std::time::Duration;
 
-use common::config::{BusSettings, ConfigError, Secret, optional, seconds, secret};
+use common::config::{BusSettings, ConfigError, HttpSettings, Secret, optional, seconds, secret};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub host: String,
-    pub port: u16,
-    pub dev_mode: bool,
+    pub http: HttpSettings,
     pub redis_url: Secret,
     /// Put before every key, so that deployments sharing a Redis never meet.
     pub redis_prefix: String,
@@ -22,9 +20,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            host: optional("HOST", "0.0.0.0".to_string())?,
-            port: optional("PORT", 3000)?,
-            dev_mode: optional("DEV_MODE", false)?,
+            http: HttpSettings::from_env()?,
             redis_url: secret("REDIS_URL")?,
             redis_prefix: optional("REDIS_KEY_PREFIX", "ticketing:".to_string())?,
             claim_lease: seconds("EXPIRATION_CLAIM_LEASE_SECONDS", 30)?,

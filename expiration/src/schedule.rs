@@ -15,20 +15,25 @@ use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// Takes the lapsed claims and then the due orders, up to a limit, and
-/// claims them all until the given time.
+/// claims them all until the given time. Gives each order with the time it
+/// became due (a lapsed claim's: when it lapsed), as id, score, id, score.
 const CLAIM: &str = r"
 local now, lease_until, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local claimed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
-for _, id in ipairs(claimed) do
-  redis.call('ZADD', KEYS[2], lease_until, id)
+local claimed = {}
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+for i = 1, #lapsed, 2 do
+  redis.call('ZADD', KEYS[2], lease_until, lapsed[i])
+  table.insert(claimed, lapsed[i])
+  table.insert(claimed, lapsed[i + 1])
 end
-local room = limit - #claimed
+local room = limit - #claimed / 2
 if room > 0 then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, room)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('ZADD', KEYS[2], lease_until, id)
-    table.insert(claimed, id)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, room)
+  for i = 1, #due, 2 do
+    redis.call('ZREM', KEYS[1], due[i])
+    redis.call('ZADD', KEYS[2], lease_until, due[i])
+    table.insert(claimed, due[i])
+    table.insert(claimed, due[i + 1])
   end
 end
 return claimed
@@ -38,6 +43,13 @@ return claimed
 /// given up on still takes its orders, which then wait out their lease: a
 /// slow Redis is better waited for than the client's default of 500 ms.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An order claimed for publishing, and since when it has been due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub order_id: String,
+    pub due: DateTime<Utc>,
+}
 
 #[derive(Clone)]
 pub struct Schedule {
@@ -86,16 +98,39 @@ impl Schedule {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: usize,
-    ) -> redis::RedisResult<Vec<String>> {
+    ) -> redis::RedisResult<Vec<Claim>> {
         let mut redis = self.redis.clone();
-        self.claim
+        let flat: Vec<String> = self
+            .claim
             .key(&self.due)
             .key(&self.claimed)
             .arg(now.timestamp_millis())
             .arg(lease_until.timestamp_millis())
             .arg(limit)
             .invoke_async(&mut redis)
-            .await
+            .await?;
+        Ok(flat
+            .chunks_exact(2)
+            .map(|pair| Claim {
+                order_id: pair[0].clone(),
+                due: pair[1]
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
+                    .unwrap_or(now),
+            })
+            .collect())
+    }
+
+    /// How many orders wait to expire, claimed ones included.
+    pub async fn scheduled(&self) -> redis::RedisResult<u64> {
+        let mut redis = self.redis.clone();
+        let (due, claimed): (u64, u64) = redis::pipe()
+            .zcard(&self.due)
+            .zcard(&self.claimed)
+            .query_async(&mut redis)
+            .await?;
+        Ok(due + claimed)
     }
 
     /// Forgets a claimed order: its expiry was published.

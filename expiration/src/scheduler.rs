@@ -13,7 +13,6 @@ use common::bus::Bus;
 use common::events::ExpirationComplete;
 use futures::future::join_all;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::schedule::Schedule;
@@ -61,13 +60,17 @@ impl Scheduler {
         }
     }
 
-    /// Runs the loop until `shutdown`.
-    pub fn start(&self, shutdown: CancellationToken) -> JoinHandle<()> {
-        let scheduler = self.clone();
-        tokio::spawn(async move { scheduler.run(shutdown).await })
+    /// Keeps `expirations_scheduled` up to date until `shutdown`.
+    pub async fn gauge(self, shutdown: CancellationToken) {
+        common::metrics::sample_every("expirations", shutdown, || async {
+            common::metrics::set("expirations_scheduled", self.schedule.scheduled().await?);
+            Ok(())
+        })
+        .await;
     }
 
-    async fn run(self, shutdown: CancellationToken) {
+    /// Runs the loop until `shutdown`. Run it under supervision.
+    pub async fn run(self, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
             let wait = match self.publish_due().await {
                 Ok(pass) if pass.failed > 0 => BACKOFF,
@@ -95,7 +98,11 @@ impl Scheduler {
     async fn publish_due(&self) -> redis::RedisResult<Pass> {
         let now = Utc::now();
         let claimed = self.schedule.claim(now, now + self.lease, BATCH).await?;
-        let published = join_all(claimed.iter().map(|order_id| self.expire(order_id))).await;
+        for claim in &claimed {
+            let late = (now - claim.due).to_std().unwrap_or(Duration::ZERO);
+            metrics::histogram!("expiration_lateness_seconds").record(late.as_secs_f64());
+        }
+        let published = join_all(claimed.iter().map(|claim| self.expire(&claim.order_id))).await;
         Ok(Pass {
             claimed: claimed.len(),
             failed: published.iter().filter(|ok| !**ok).count(),

@@ -1,18 +1,15 @@
-//! Builds the expiration service: Redis, bus, the scheduler, the listener,
-//! and the health routes.
+//! Builds the expiration service: Redis, bus, then (port bound) the
+//! listener and the scheduler under supervision, and the health routes.
 
 use common::bus::Bus;
 use common::health::Readiness;
-use common::http::Server;
+use common::service::{Application, Builder};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::listeners;
 use crate::schedule::Schedule;
 use crate::scheduler::Scheduler;
-
-/// The expiration service, bound to its port and consuming, not yet serving HTTP.
-pub type Application = Server;
 
 pub async fn build(
     settings: &Settings,
@@ -22,20 +19,16 @@ pub async fn build(
     let bus = Bus::connect(&settings.bus).await?;
     let scheduler = Scheduler::new(schedule.clone(), bus.clone(), settings.claim_lease);
 
-    let mut background = listeners::start(
-        &bus,
-        &settings.bus.listener,
-        &schedule,
-        &scheduler,
-        &shutdown,
-    )
-    .await?;
-    background.push(scheduler.start(shutdown.clone()));
+    let mut app = Builder::bind(listeners::SERVICE, &settings.http, shutdown).await?;
+    listeners::consumers(&bus, &settings.bus.listener, &schedule, &scheduler)
+        .start(app.supervisor())
+        .await?;
+    app.spawn("expiration gauge", scheduler.clone().gauge(app.shutdown()));
+    app.spawn("expiry scheduler", scheduler.run(app.shutdown()));
 
     let readiness = Readiness::new().nats(bus).check("redis", move || {
         let schedule = schedule.clone();
         async move { schedule.ping().await }
     });
-    let router = common::http::finish(axum::Router::new(), readiness);
-    Server::bind(&settings.host, settings.port, router, shutdown, background).await
+    Ok(app.api(axum::Router::new(), readiness))
 }

@@ -3,9 +3,8 @@
 mod order_created;
 
 use common::bus::Bus;
-use common::listener::{ListenerConfig, listen};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use common::config::ListenerConfig;
+use common::consumers::Consumers;
 
 use crate::schedule::Schedule;
 use crate::scheduler::Scheduler;
@@ -13,18 +12,15 @@ use crate::scheduler::Scheduler;
 /// The name the durable consumers are bound under.
 pub const SERVICE: &str = "expiration";
 
-pub async fn start(
+/// Every event this service handles, and with what. It has no database,
+/// so no inbox: nothing it consumes can be early.
+pub fn consumers(
     bus: &Bus,
     config: &ListenerConfig,
     schedule: &Schedule,
     scheduler: &Scheduler,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<Vec<JoinHandle<()>>> {
+) -> Consumers {
     let (schedule, scheduler) = (schedule.clone(), scheduler.clone());
-    Ok(vec![
-        listen(bus, SERVICE, config, shutdown.clone(), move |event| {
-            order_created::schedule(schedule.clone(), scheduler.clone(), event)
-        })
-        .await?,
-    ])
+    Consumers::new(bus, SERVICE, config)
+        .on(move |event| order_created::schedule(schedule.clone(), scheduler.clone(), event))
 }

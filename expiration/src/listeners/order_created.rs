@@ -1,7 +1,7 @@
 //! `order.created`: the order expires at its `expiresAt`.
 
 use common::events::OrderCreated;
-use common::listener::{Failure, Handled};
+use common::handling::{Failure, Handled, Outcome};
 
 use crate::schedule::Schedule;
 use crate::scheduler::Scheduler;
@@ -13,5 +13,5 @@ pub async fn schedule(schedule: Schedule, scheduler: Scheduler, event: OrderCrea
         .await
         .map_err(|err| Failure::Retry(err.into()))?;
     scheduler.scheduled(event.expires_at);
-    Ok(())
+    Ok(Outcome::applied())
 }

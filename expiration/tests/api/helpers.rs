@@ -15,9 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub fn settings() -> Settings {
     Settings {
-        host: "127.0.0.1".into(),
-        port: 0,
-        dev_mode: true,
+        http: common::testing::http_settings(),
         redis_url: Secret::new(servers().redis_url.expect("TEST_REDIS_URL is set")),
         redis_prefix: redis_prefix(),
         claim_lease: Duration::from_secs(5),
@@ -29,7 +27,7 @@ pub fn settings() -> Settings {
 pub struct Instance {
     pub address: String,
     shutdown: CancellationToken,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Instance {
@@ -75,6 +73,7 @@ pub fn order(expires_at: DateTime<Utc>) -> OrderCreated {
         ticket: PricedTicketRef {
             id: ObjectId::new().to_hex(),
             price: 1000,
+            hold: 0,
         },
     }
 }

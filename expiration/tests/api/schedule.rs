@@ -3,10 +3,14 @@
 use chrono::{Duration, Utc};
 use common::events::ExpirationComplete;
 use common::testing::{Probe, eventually};
-use expiration::schedule::Schedule;
+use expiration::schedule::{Claim, Schedule};
 use futures::future::join_all;
 
 use crate::helpers::{Instance, bus, settings};
+
+fn ids(claims: &[Claim]) -> Vec<&str> {
+    claims.iter().map(|c| c.order_id.as_str()).collect()
+}
 
 async fn schedule(settings: &expiration::config::Settings) -> Schedule {
     Schedule::connect(settings.redis_url.expose(), &settings.redis_prefix)
@@ -37,11 +41,39 @@ async fn concurrent_claims_never_take_the_same_order_twice() {
     }))
     .await;
 
-    let mut all: Vec<_> = claims.into_iter().flatten().collect();
+    let mut all: Vec<_> = claims.into_iter().flatten().map(|c| c.order_id).collect();
     assert_eq!(all.len(), 240, "six claims of 40 each");
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 240, "no order claimed twice");
+}
+
+#[tokio::test]
+async fn a_claim_says_since_when_each_order_is_due_and_the_count_keeps_claimed_ones() {
+    let settings = settings();
+    let schedule = schedule(&settings).await;
+    let now = Utc::now();
+    let due = now - Duration::seconds(3);
+    schedule.schedule("o1", due).await.unwrap();
+    schedule
+        .schedule("o2", now + Duration::minutes(5))
+        .await
+        .unwrap();
+
+    let claimed = schedule
+        .claim(now, now + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+
+    assert_eq!(ids(&claimed), ["o1"]);
+    assert_eq!(claimed[0].due.timestamp_millis(), due.timestamp_millis());
+    assert_eq!(
+        schedule.scheduled().await.unwrap(),
+        2,
+        "one due later, one claimed"
+    );
+    schedule.done("o1").await.unwrap();
+    assert_eq!(schedule.scheduled().await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -76,7 +108,7 @@ async fn a_claim_that_lapses_is_claimed_again() {
         .claim(now, now + Duration::seconds(5), 10)
         .await
         .unwrap();
-    assert_eq!(first, ["o1"]);
+    assert_eq!(ids(&first), ["o1"]);
     assert!(
         schedule
             .claim(now, now + Duration::seconds(5), 10)
@@ -89,10 +121,10 @@ async fn a_claim_that_lapses_is_claimed_again() {
     // As an instance that died after claiming: later, the claim has lapsed.
     let later = now + Duration::seconds(6);
     assert_eq!(
-        schedule
+        ids(&schedule
             .claim(later, later + Duration::seconds(5), 10)
             .await
-            .unwrap(),
+            .unwrap()),
         ["o1"]
     );
 }
