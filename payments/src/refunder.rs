@@ -1,19 +1,20 @@
 //! Gives the money back for payments whose order was cancelled: asks Stripe
-//! for a refund (keyed by the payment, so asking twice refunds once), then
-//! records it and stages payment.refunded. A payment marked for a refund
-//! stays marked until Stripe has refunded it, across crashes and restarts.
+//! for a refund (finding one it made already rather than refunding twice),
+//! then records it and stages payment.refunded. A payment marked for a
+//! refund stays marked until Stripe has refunded it, across crashes and
+//! restarts; one whose refund fails waits longer each time, on its own, so
+//! that it never holds up the others.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::repository::{PaymentRecord, Payments};
 use crate::stripe::Stripe;
 
-/// How often it looks for refunds nobody told it about.
+/// How often it looks for refunds that fell due.
 const POLL: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
@@ -37,18 +38,16 @@ impl Refunder {
         self.wake.notify_one();
     }
 
-    pub fn start(&self, shutdown: CancellationToken) -> JoinHandle<()> {
-        let refunder = self.clone();
-        tokio::spawn(async move {
-            while !shutdown.is_cancelled() {
-                refunder.refund_due().await;
-                tokio::select! {
-                    _ = shutdown.cancelled() => {}
-                    _ = refunder.wake.notified() => {}
-                    _ = tokio::time::sleep(POLL) => {}
-                }
+    /// Refunds what falls due until `shutdown`. Run it under supervision.
+    pub async fn run(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            self.refund_due().await;
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
             }
-        })
+        }
     }
 
     async fn refund_due(&self) {
@@ -61,7 +60,10 @@ impl Refunder {
         };
         for payment in due {
             if let Err(err) = self.refund(&payment).await {
-                tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"), "refund failed; will retry");
+                tracing::warn!(payment_id = %payment.id, failures = payment.refund_failures + 1, error = format!("{err:#}"), "refund failed; will retry later");
+                if let Err(err) = self.payments.refund_failed(&payment).await {
+                    tracing::warn!(payment_id = %payment.id, error = %err, "cannot note a failed refund");
+                }
             }
         }
     }

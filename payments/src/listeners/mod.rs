@@ -4,13 +4,12 @@ mod order_cancelled;
 mod order_completed;
 mod order_created;
 
-use anyhow::anyhow;
 use common::bus::Bus;
-use common::listener::{Failure, Handled, ListenerConfig, listen};
-use common::replica::Step;
+use common::config::ListenerConfig;
+use common::consumers::Consumers;
+use common::handling::Failure;
+use common::inbox::Inbox;
 use mongodb::bson::oid::ObjectId;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::refunder::Refunder;
 use crate::repository::Payments;
@@ -18,45 +17,24 @@ use crate::repository::Payments;
 /// The name the durable consumers are bound under.
 pub const SERVICE: &str = "payments";
 
-pub async fn start(
+/// Every event this service handles, and with what.
+pub fn consumers(
     bus: &Bus,
     config: &ListenerConfig,
     payments: &Payments,
     refunder: &Refunder,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    inbox: Inbox,
+) -> Consumers {
     let (created, cancelled, completed) = (payments.clone(), payments.clone(), payments.clone());
     let refunder = refunder.clone();
-    Ok(vec![
-        listen(bus, SERVICE, config, shutdown.clone(), move |event| {
-            order_created::replicate(created.clone(), event)
-        })
-        .await?,
-        listen(bus, SERVICE, config, shutdown.clone(), move |event| {
-            order_cancelled::replicate(cancelled.clone(), refunder.clone(), event)
-        })
-        .await?,
-        listen(bus, SERVICE, config, shutdown.clone(), move |event| {
-            order_completed::replicate(completed.clone(), event)
-        })
-        .await?,
-    ])
+    Consumers::new(bus, SERVICE, config)
+        .with_inbox(inbox)
+        .on(move |event| order_created::replicate(created.clone(), event))
+        .on(move |event| order_cancelled::replicate(cancelled.clone(), refunder.clone(), event))
+        .on(move |event| order_completed::replicate(completed.clone(), event))
 }
 
 fn order_id(raw: &str) -> Result<ObjectId, Failure> {
     common::mongo::parse_id(raw)
-        .ok_or_else(|| Failure::Reject(anyhow!("order id {raw:?} is malformed")))
-}
-
-fn verdict(step: Step) -> Handled {
-    match step {
-        Step::Apply => Ok(()),
-        Step::Duplicate => {
-            tracing::info!("version already applied; ignored");
-            Ok(())
-        }
-        Step::Early => Err(Failure::Retry(anyhow!(
-            "an earlier version has not arrived yet"
-        ))),
-    }
+        .ok_or_else(|| Failure::reject(format!("order id {raw:?} is malformed")))
 }

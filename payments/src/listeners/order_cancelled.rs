@@ -2,9 +2,9 @@
 //! meanwhile, the payment is refunded.
 
 use common::events::{OrderCancelled, OrderStatus};
-use common::listener::Handled;
+use common::handling::Handled;
 
-use super::{order_id, verdict};
+use super::order_id;
 use crate::refunder::Refunder;
 use crate::repository::Payments;
 
@@ -17,5 +17,5 @@ pub async fn replicate(payments: Payments, refunder: Refunder, event: OrderCance
         tracing::warn!("a paid order was cancelled; refunding");
         refunder.wake();
     }
-    verdict(changed.step)
+    Ok(changed.outcome)
 }

@@ -1,9 +1,9 @@
 //! `order.created`: a new order joins the replica.
 
 use common::events::OrderCreated;
-use common::listener::Handled;
+use common::handling::Handled;
 
-use super::{order_id, verdict};
+use super::order_id;
 use crate::repository::{OrderData, Payments};
 
 #[tracing::instrument(skip_all, fields(order_id = %event.id))]
@@ -16,5 +16,5 @@ pub async fn replicate(payments: Payments, event: OrderCreated) -> Handled {
         status: event.status,
         expires_at: event.expires_at,
     };
-    verdict(payments.add_order(order).await?)
+    Ok(payments.add_order(order).await?)
 }

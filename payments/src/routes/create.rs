@@ -1,6 +1,10 @@
-//! `POST /api/payments`: the buyer pays an order. At most one charge per
-//! order: concurrent requests wait for the one that holds the order's lock,
-//! and a paid order answers with its existing payment.
+//! `POST /api/payments`: the buyer pays an order with a card. The order's
+//! one PaymentIntent is created once and confirmed with each card tried, so
+//! no sequence of timeouts, retries, dropped connections, declines or
+//! concurrent requests can charge it twice. Concurrent requests wait for
+//! the one that holds the order's lock; a paid order answers with its
+//! payment. The charge runs in a task of its own, to its end, even when the
+//! buyer's connection drops.
 
 use std::time::{Duration, Instant};
 
@@ -9,21 +13,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::Utc;
-use common::events::OrderStatus;
 use common::session::AuthUser;
 use common::{ApiError, ApiResult, AppJson, ErrorItem};
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 
 use super::{AppState, PaymentView};
-use crate::domain::PaymentToken;
+use crate::domain::{PaymentToken, Verdict};
 use crate::repository::{Attempt, OrderRecord};
-use crate::stripe::ChargeError;
+use crate::stripe::{CallError, Intent};
 
-/// How long one request may hold an order's lock: longer than a Stripe call.
+/// How long one request may hold an order's lock: longer than its calls to Stripe.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
-/// How long a request waits for a concurrent one paying the same order.
-const WAIT: Duration = Duration::from_secs(30);
+/// How long a request waits for a concurrent one paying the same order:
+/// within the request's own deadline.
+const WAIT: Duration = Duration::from_secs(10);
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/payments", post(create))
@@ -56,10 +60,13 @@ async fn create(
     let started = Instant::now();
     loop {
         if let Some(payment) = state.payments.payment_for(order_id).await? {
-            return Ok((StatusCode::OK, AppJson(payment.into())));
+            return Ok((StatusCode::OK, AppJson(PaymentView::paid(payment))));
         }
         if let Some(attempt) = state.payments.lock(order_id, Utc::now() + LEASE).await? {
-            return charge(&state, &attempt, &token).await;
+            let charging = tokio::spawn(charge(state.clone(), attempt, token));
+            return charging.await.map_err(|err| {
+                ApiError::Internal(anyhow::Error::new(err).context("the charge task failed"))
+            })?;
         }
         if started.elapsed() > WAIT {
             return Err(ApiError::bad_request(
@@ -88,67 +95,106 @@ fn parse(body: &NewPayment) -> ApiResult<(ObjectId, PaymentToken)> {
     }
 }
 
-/// Charges the order while holding its lock, and records the payment.
-async fn charge(state: &AppState, attempt: &Attempt, token: &PaymentToken) -> ApiResult<Answer> {
+/// Charges the order while holding its lock, and gives the lock back.
+async fn charge(state: AppState, attempt: Attempt, token: PaymentToken) -> ApiResult<Answer> {
+    let answer = charge_locked(&state, &attempt, &token).await;
+    if let Err(err) = state.payments.unlock(attempt.order_id).await {
+        tracing::warn!(error = %err, "cannot give the order's lock back; it lapses");
+    }
+    answer
+}
+
+async fn charge_locked(
+    state: &AppState,
+    attempt: &Attempt,
+    token: &PaymentToken,
+) -> ApiResult<Answer> {
     let payments = &state.payments;
     // Read again under the lock: the order may have been paid or ended meanwhile.
     if let Some(payment) = payments.payment_for(attempt.order_id).await? {
-        payments.unlock(attempt, false).await?;
-        return Ok((StatusCode::OK, AppJson(payment.into())));
+        return Ok((StatusCode::OK, AppJson(PaymentView::paid(payment))));
     }
     let order = payments
         .order(attempt.order_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if let Err(refusal) = payable(&order) {
-        payments.unlock(attempt, false).await?;
-        return Err(refusal);
+    payable(&order)?;
+    let intent_id = match &attempt.intent_id {
+        Some(id) => id.clone(),
+        None => {
+            let intent = state
+                .stripe
+                .create_intent(&order.id.to_hex(), order.price)
+                .await
+                .map_err(unavailable)?;
+            // Stored before it is ever confirmed: every later attempt uses it.
+            payments.note_intent(order.id, &intent).await?;
+            intent.id
+        }
+    };
+    let intent = match state.stripe.confirm(&intent_id, token).await {
+        Ok(intent) => intent,
+        Err(CallError::Declined(message)) => {
+            // The intent stays, payable with another card until the order expires.
+            tracing::info!(%message, "card declined");
+            return Err(ApiError::declined("token", message));
+        }
+        Err(CallError::UnknownCard) => {
+            return Err(ApiError::invalid("token", "The card was not recognised"));
+        }
+        Err(CallError::Unknown(err)) => {
+            // It may have gone through: what Stripe holds says, never a new try.
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "the confirmation's outcome is unknown; reading the intent back"
+            );
+            state
+                .stripe
+                .intent(&intent_id)
+                .await
+                .map_err(ApiError::Internal)?
+        }
+    };
+    payments.note_intent(order.id, &intent).await?;
+    answer(state, &order, intent).await
+}
+
+/// What the buyer is told, now that Stripe has said where the intent is.
+async fn answer(state: &AppState, order: &OrderRecord, intent: Intent) -> ApiResult<Answer> {
+    match crate::domain::verdict(&intent.status, intent.last_error.as_deref()) {
+        Verdict::Paid => {
+            let recorded =
+                crate::settle::paid(&state.payments, &state.refunder, order.id, &intent).await?;
+            let status = if recorded.new {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, AppJson(PaymentView::paid(recorded.payment))))
+        }
+        Verdict::Authenticate => Ok((
+            StatusCode::ACCEPTED,
+            AppJson(PaymentView::pending(order, &intent)),
+        )),
+        Verdict::Pending => Ok((
+            StatusCode::ACCEPTED,
+            AppJson(PaymentView::pending(order, &intent)),
+        )),
+        Verdict::Declined(message) => Err(ApiError::declined("token", message)),
+        Verdict::CalledOff => Err(ApiError::bad_request("Cannot pay for a cancelled order")),
     }
-    let order_id = order.id.to_hex();
-    match state
-        .stripe
-        .charge(order.price, token, &order_id, &attempt.idempotency_key())
-        .await
-    {
-        Ok(stripe_id) => {
-            let recorded = payments.record(attempt, &stripe_id, order.price).await?;
-            if recorded.refund_due {
-                tracing::warn!("the order was cancelled while it was paid; refunding");
-                state.refunder.wake();
-            }
-            tracing::info!(payment_id = %recorded.payment.id, %stripe_id, "order paid");
-            Ok((StatusCode::CREATED, AppJson(recorded.payment.into())))
-        }
-        Err(ChargeError::Refused(message)) => {
-            payments.unlock(attempt, true).await?;
-            tracing::info!(%message, "card refused");
-            Err(ApiError::invalid("token", message))
-        }
-        Err(ChargeError::Incomplete(status)) => {
-            payments.unlock(attempt, true).await?;
-            tracing::info!(%status, "payment incomplete");
-            Err(ApiError::invalid(
-                "token",
-                "The payment could not be completed",
-            ))
-        }
-        Err(ChargeError::Unavailable(err)) => {
-            payments.unlock(attempt, false).await?;
-            Err(ApiError::Internal(err))
-        }
-    }
+}
+
+/// Stripe could not be reached, or did not say: a 503, the cause logged.
+fn unavailable(err: CallError) -> ApiError {
+    tracing::error!(error = format!("{err:#}"), "Stripe is unavailable");
+    ApiError::Unavailable
 }
 
 /// Whether the order can still be paid.
 fn payable(order: &OrderRecord) -> ApiResult<()> {
-    match order.status {
-        OrderStatus::Cancelled => Err(ApiError::bad_request("Cannot pay for a cancelled order")),
-        OrderStatus::Complete => Err(ApiError::bad_request("The order is already paid")),
-        OrderStatus::Created
-            if order.expires_at.timestamp_millis() <= Utc::now().timestamp_millis() =>
-        {
-            Err(ApiError::bad_request("The order has expired"))
-        }
-        OrderStatus::Created => Ok(()),
-    }
+    let expires_at = chrono::DateTime::from_timestamp_millis(order.expires_at.timestamp_millis())
+        .unwrap_or_default();
+    crate::domain::payable(order.status, expires_at, Utc::now())
+        .map_err(|refusal| ApiError::bad_request(refusal.to_string()))
 }

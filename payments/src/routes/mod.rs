@@ -1,14 +1,17 @@
 //! The payments service's route, and the payment as the API shows it.
 
 mod create;
+mod webhook;
 
 use axum::Router;
 use axum::extract::FromRef;
 use common::session::Sessions;
 use serde::Serialize;
 
+use crate::domain::IntentStatus;
 use crate::refunder::Refunder;
-use crate::repository::{PaymentRecord, Payments};
+use crate::repository::{OrderRecord, PaymentRecord, Payments};
+use crate::stripe::Intent;
 use crate::stripe::Stripe;
 
 /// What every handler of this service can reach.
@@ -18,26 +21,56 @@ pub struct AppState {
     pub stripe: Stripe,
     pub refunder: Refunder,
     pub sessions: Sessions,
+    /// What Stripe signs its webhooks with.
+    pub webhook_secret: common::config::Secret,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(create::router()).with_state(state)
+    Router::new()
+        .merge(create::router())
+        .merge(webhook::router())
+        .with_state(state)
 }
 
+/// A payment as the API shows it: made (`succeeded`), or waiting for the
+/// buyer's 3-D Secure check (`requires_action`, with the secret Stripe.js
+/// needs) or for Stripe (`processing`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PaymentView {
-    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     order_id: String,
     stripe_id: String,
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
 }
 
-impl From<PaymentRecord> for PaymentView {
-    fn from(payment: PaymentRecord) -> Self {
+impl PaymentView {
+    fn paid(payment: PaymentRecord) -> Self {
         Self {
-            id: payment.id.to_hex(),
+            id: Some(payment.id.to_hex()),
             order_id: payment.order_id.to_hex(),
             stripe_id: payment.stripe_id,
+            status: "succeeded".into(),
+            client_secret: None,
+        }
+    }
+
+    fn pending(order: &OrderRecord, intent: &Intent) -> Self {
+        let needs_action = intent.status == IntentStatus::RequiresAction;
+        Self {
+            id: None,
+            order_id: order.id.to_hex(),
+            stripe_id: intent.id.clone(),
+            status: if needs_action {
+                "requires_action"
+            } else {
+                "processing"
+            }
+            .into(),
+            client_secret: intent.client_secret.clone().filter(|_| needs_action),
         }
     }
 }

@@ -8,7 +8,7 @@ use common::config::Secret;
 use common::events::{OrderCancelled, OrderCreated, OrderStatus, PricedTicketRef, TicketRef};
 use common::testing::{bus_settings, eventually, servers, service_settings, signed_in};
 use mongodb::bson::oid::ObjectId;
-use payments::config::{Settings, StripeSettings};
+use payments::config::{ReconcileSettings, Settings, StripeSettings};
 use payments::repository::Payments;
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use common::testing::error_items as errors;
 
-const STRIPE_KEY: &str = "sk_test_ticketing";
+pub const STRIPE_KEY: &str = "sk_test_ticketing";
 
 pub struct TestApp {
     pub address: String,
@@ -25,8 +25,11 @@ pub struct TestApp {
     /// The service's own Stripe client, to charge as it would.
     pub stripe: payments::stripe::Stripe,
     pub bus: Bus,
+    pub database: mongodb::Database,
+    pub settings: Settings,
     stripe_url: String,
     shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -35,22 +38,44 @@ impl Drop for TestApp {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
+/// The secret localstripe signs the tests' webhooks with.
+pub const WEBHOOK_SECRET: &str = "whsec_test_payments";
+
+/// What a test's payments service is started with: the production settings.
+pub fn settings() -> Settings {
     let stripe_url = servers().stripe_url.expect("TEST_STRIPE_URL is set");
-    let settings = Settings {
+    Settings {
         service: service_settings("payments"),
         bus: bus_settings(),
         stripe: StripeSettings {
             secret_key: Secret::new(STRIPE_KEY),
-            api_base: stripe_url.clone(),
+            api_base: stripe_url,
+            webhook_secret: Secret::new(WEBHOOK_SECRET),
+            timeout: payments::config::STRIPE_TIMEOUT,
         },
-    };
+        reconcile: ReconcileSettings {
+            after: std::time::Duration::from_secs(60),
+            every: std::time::Duration::from_secs(15),
+        },
+    }
+}
+
+/// The service, with localstripe's webhooks sent to it.
+pub async fn spawn_app() -> TestApp {
+    let app = start(settings()).await;
+    app.register_webhook().await;
+    app
+}
+
+/// The service with `settings`, hearing of Stripe only by asking it.
+pub async fn start(settings: Settings) -> TestApp {
+    let stripe_url = servers().stripe_url.expect("TEST_STRIPE_URL is set");
     let shutdown = CancellationToken::new();
     let app = payments::startup::build(&settings, shutdown.clone())
         .await
         .expect("the service builds");
     let address = format!("http://{}", app.address());
-    tokio::spawn(app.run_until_stopped());
+    let task = tokio::spawn(app.run_until_stopped());
     let (_, database) =
         common::mongo::connect(&settings.service.mongo_uri, &settings.service.mongo_db)
             .await
@@ -61,8 +86,41 @@ pub async fn spawn_app() -> TestApp {
         payments: Payments::new(&database),
         stripe: payments::stripe::Stripe::new(&settings.stripe).expect("stripe client"),
         bus: Bus::connect(&settings.bus).await.expect("bus"),
+        database,
+        settings,
         stripe_url,
         shutdown,
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    /// Stops this instance, as a SIGTERM would, and waits until it has.
+    pub async fn stop(mut self) -> Settings {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.settings.clone()
+    }
+
+    /// Has localstripe send its webhooks to this instance. localstripe sends
+    /// every event to every webhook: the service ignores other orders'.
+    pub async fn register_webhook(&self) {
+        let id = common::testing::unique("payments");
+        let url = format!("{}/api/payments/webhook", self.address);
+        let response = self
+            .client
+            .post(format!("{}/_config/webhooks/{id}", self.stripe_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("url={url}&secret={WEBHOOK_SECRET}"))
+            .send()
+            .await
+            .expect("localstripe answers");
+        assert!(
+            response.status().is_success(),
+            "the webhook was not registered"
+        );
     }
 }
 
@@ -83,6 +141,7 @@ pub fn order(user_id: &str, expires_at: DateTime<Utc>) -> OrderCreated {
         ticket: PricedTicketRef {
             id: ObjectId::new().to_hex(),
             price: 1250,
+            hold: 0,
         },
     }
 }
@@ -93,6 +152,7 @@ pub fn cancelled(order: &OrderCreated) -> OrderCancelled {
         version: 1,
         ticket: TicketRef {
             id: order.ticket.id.clone(),
+            hold: order.ticket.hold,
         },
     }
 }
@@ -198,3 +258,52 @@ impl TestApp {
             .unwrap()
     }
 }
+
+impl TestApp {
+    /// A new card at localstripe, as Stripe.js makes one: its PaymentMethod id.
+    pub async fn card(&self, number: &str) -> String {
+        let body = format!(
+            "type=card&card[number]={number}&card[exp_month]=12&card[exp_year]=2034&card[cvc]=123"
+        );
+        let method: Value = self
+            .client
+            .post(format!("{}/v1/payment_methods", self.stripe_url))
+            .bearer_auth(STRIPE_KEY)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("localstripe answers")
+            .json()
+            .await
+            .expect("json");
+        method["id"].as_str().expect("a payment method").to_string()
+    }
+
+    /// Completes (or fails) 3-D Secure for an intent, as the buyer does in
+    /// the browser through Stripe.js.
+    pub async fn authenticate(&self, intent_id: &str, client_secret: &str, success: bool) {
+        let response = self
+            .client
+            .post(format!(
+                "{}/v1/payment_intents/{intent_id}/_authenticate?success={success}",
+                self.stripe_url
+            ))
+            .bearer_auth(STRIPE_KEY)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("client_secret={client_secret}"))
+            .send()
+            .await
+            .expect("localstripe answers");
+        assert!(
+            response.status().is_success(),
+            "authentication answered {}",
+            response.status()
+        );
+    }
+}
+
+/// localstripe's test cards.
+pub const GOOD_CARD: &str = "4242424242424242";
+pub const THREE_D_SECURE_CARD: &str = "4000002500003155";
+pub const DECLINED_CARD: &str = "4000000000000002";

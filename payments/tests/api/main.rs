@@ -2,6 +2,9 @@
 //! localstripe standing in for Stripe.
 
 mod helpers;
+mod intents;
 mod pay;
 mod refunds;
 mod replica;
+mod stall;
+mod webhooks;

@@ -185,7 +185,7 @@ async fn app_outbox_empty(app: &crate::helpers::TestApp) {
 }
 
 #[tokio::test]
-async fn a_declined_card_is_400_with_stripes_message_records_nothing_and_the_order_can_still_be_paid()
+async fn a_declined_card_is_402_with_stripes_message_records_nothing_and_the_order_can_still_be_paid()
  {
     let app = spawn_app().await;
     let (cookie, user_id) = buyer();
@@ -195,7 +195,7 @@ async fn a_declined_card_is_400_with_stripes_message_records_nothing_and_the_ord
         .pay_with(&cookie, &order.id, "pm_card_chargeCustomerFail")
         .await;
 
-    let items = errors(response, StatusCode::BAD_REQUEST).await;
+    let items = errors(response, StatusCode::PAYMENT_REQUIRED).await;
     assert_eq!(items[0].1.as_deref(), Some("token"));
     assert!(items[0].0.to_lowercase().contains("declined"), "{items:?}");
     assert!(app.payment_for(&order.id).await.is_none());
@@ -205,4 +205,9 @@ async fn a_declined_card_is_400_with_stripes_message_records_nothing_and_the_ord
 
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(app.succeeded_charges(&order.id).await, 1);
+    assert_eq!(
+        app.charges(&order.id).await.len(),
+        1,
+        "one intent, confirmed twice"
+    );
 }

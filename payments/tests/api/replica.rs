@@ -1,4 +1,4 @@
-use common::listener::consumer_name;
+use common::dispatch::consumer_name;
 use common::testing::{drained, publish_again};
 use mongodb::bson::oid::ObjectId;
 
