@@ -1,4 +1,5 @@
-//! `GET /api/users/currentuser`: who the session cookie names, or null.
+//! `GET /api/users/currentuser`: who the session cookie names, or null (for
+//! an ended session or a banned user too).
 
 use axum::Router;
 use axum::routing::get;

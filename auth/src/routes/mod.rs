@@ -1,5 +1,6 @@
 //! The auth service's routes, one file per endpoint.
 
+mod admin;
 mod current_user;
 mod signin;
 mod signout;
@@ -7,20 +8,49 @@ mod signup;
 
 use axum::Router;
 use axum::extract::FromRef;
-use common::session::{SessionUser, Sessions};
+use axum::http::HeaderMap;
+use chrono::Utc;
+use common::session::{Role, SessionUser, Sessions};
+use common::{ApiError, ApiResult};
 use serde::Deserialize;
 
-use crate::domain::PasswordHash;
-use crate::repository::{UserRecord, Users};
+use crate::domain::limits;
+use crate::domain::{Busy, Hasher, PasswordHash};
+use crate::repository::{Attempts, UserRecord, Users};
 
 /// What every handler of this service can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub users: Users,
+    pub attempts: Attempts,
     pub sessions: Sessions,
     /// Verified against when the email is unknown, so that an unknown email
     /// takes as long as a wrong password.
     pub decoy_hash: PasswordHash,
+    pub hasher: Hasher,
+    pub admins: Admins,
+    /// Sign-ups and sign-ins a minute from one address; 0 for no limit.
+    pub attempts_per_minute: u32,
+}
+
+/// Who the admins are.
+#[derive(Clone, Default)]
+pub struct Admins(pub std::sync::Arc<Vec<String>>);
+
+impl Admins {
+    /// What a user stored may do.
+    pub fn session_user(&self, user: &UserRecord) -> SessionUser {
+        let role = if self.0.contains(&user.email) {
+            Role::Admin
+        } else {
+            Role::User
+        };
+        SessionUser {
+            id: user.id.to_hex(),
+            email: user.email.clone(),
+            role,
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -29,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(signout::router())
         .merge(current_user::router())
+        .merge(admin::router())
         .with_state(state)
 }
 
@@ -39,11 +70,26 @@ struct Credentials {
     password: String,
 }
 
-impl From<UserRecord> for SessionUser {
-    fn from(user: UserRecord) -> Self {
-        SessionUser {
-            id: user.id.to_hex(),
-            email: user.email,
-        }
+/// A 429 for an address past its attempts this minute, as the proxy reports it.
+async fn limit_address(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let address =
+        limits::client_address(forwarded).map_or_else(|| "unknown".to_string(), |a| a.to_string());
+    match state
+        .attempts
+        .from_address(&address, state.attempts_per_minute, Utc::now())
+        .await?
+    {
+        None => Ok(()),
+        Some(wait) => Err(ApiError::TooMany {
+            retry_after: wait.as_secs(),
+            message: limits::lockout_message(wait),
+        }),
     }
+}
+
+/// A hash that found no room: the service is busy.
+fn busy(_: Busy) -> ApiError {
+    tracing::warn!("too many password hashes at once; refusing");
+    ApiError::Busy { retry_after: 1 }
 }

@@ -1,15 +1,19 @@
-//! `POST /api/users/signin`: check the credentials and set the session cookie.
-//! An unknown email and a wrong password get the same answer in about the
-//! same time.
+//! `POST /api/users/signin`: check the credentials and set the session
+//! cookie. An unknown email and a wrong password get the same answer in
+//! about the same time; five failures for one email lock it for fifteen
+//! minutes, whether or not it exists, the right password included.
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum_extra::extract::CookieJar;
+use chrono::Utc;
 use common::session::SessionUser;
 use common::{ApiError, ApiResult, AppJson};
 
-use super::{AppState, Credentials};
+use super::{AppState, Credentials, busy, limit_address};
+use crate::domain::limits;
 use crate::domain::{Email, PasswordHash};
 
 pub fn router() -> Router<AppState> {
@@ -19,6 +23,7 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 async fn signin(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     AppJson(body): AppJson<Credentials>,
 ) -> ApiResult<(CookieJar, AppJson<SessionUser>)> {
@@ -26,16 +31,32 @@ async fn signin(
     if body.password.is_empty() {
         return Err(ApiError::invalid("password", "Password is required"));
     }
+    limit_address(&state, &headers).await?;
+    let now = Utc::now();
+    if let Some(wait) = state.attempts.locked(email.as_str(), now).await? {
+        return Err(ApiError::TooMany {
+            retry_after: wait.as_secs(),
+            message: limits::lockout_message(wait),
+        });
+    }
     let user = state.users.find_by_email(&email).await?;
     let hash = match &user {
         Some(user) => PasswordHash::from_stored(user.password_hash.clone()),
         None => state.decoy_hash.clone(),
     };
-    let matches = hash.verify(body.password).await?;
+    let matches = hash
+        .verify(body.password, &state.hasher)
+        .await
+        .map_err(busy)??;
     let Some(user) = user.filter(|_| matches) else {
+        state.attempts.failed(email.as_str(), now).await?;
         return Err(ApiError::bad_request("Invalid credentials"));
     };
-    let user: SessionUser = user.into();
+    state.attempts.succeeded(email.as_str()).await?;
+    if user.banned {
+        return Err(ApiError::Suspended);
+    }
+    let user = state.admins.session_user(&user);
     let cookie = state.sessions.cookie_for(&user)?;
     Ok((jar.add(cookie), AppJson(user)))
 }

@@ -2,13 +2,13 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum_extra::extract::CookieJar;
 use common::session::SessionUser;
 use common::{ApiError, ApiResult, AppJson, ErrorItem};
 
-use super::{AppState, Credentials};
+use super::{AppState, Credentials, busy, limit_address};
 use crate::domain::{Email, Password};
 use crate::repository::Inserted;
 
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     AppJson(body): AppJson<Credentials>,
 ) -> ApiResult<(StatusCode, CookieJar, AppJson<SessionUser>)> {
@@ -35,9 +36,14 @@ async fn signup(
             return Err(ApiError::BadRequest(errors));
         }
     };
-    let hash = password.hash().await?;
-    let user: SessionUser = match state.users.insert(&email, &hash).await? {
-        Inserted::Created(user) => user.into(),
+    limit_address(&state, &headers).await?;
+    if state.users.find_by_email(&email).await?.is_some() {
+        // Spares a hash; the unique index still decides under a race.
+        return Err(ApiError::invalid("email", "Email in use"));
+    }
+    let hash = password.hash(&state.hasher).await.map_err(busy)??;
+    let user = match state.users.insert(&email, &hash).await? {
+        Inserted::Created(user) => state.admins.session_user(&user),
         Inserted::EmailTaken => return Err(ApiError::invalid("email", "Email in use")),
     };
     tracing::info!(user_id = %user.id, "user signed up");

@@ -21,7 +21,10 @@ fn claims(exp_offset: i64) -> Claims {
     Claims {
         id: "abc".into(),
         email: "x@example.com".into(),
+        role: common::session::Role::User,
+        sid: "s1".into(),
         iat: now - 120,
+        iat_ms: (now - 120) * 1000,
         exp: now.saturating_add_signed(exp_offset),
     }
 }

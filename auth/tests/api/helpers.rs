@@ -1,6 +1,7 @@
 //! Starts the auth service in-process on port 0 with a fresh database, and
 //! speaks to it with typed helpers.
 
+use auth::config::Settings;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -9,6 +10,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database: mongodb::Database,
+    pub settings: Settings,
     shutdown: CancellationToken,
 }
 
@@ -18,21 +20,40 @@ impl Drop for TestApp {
     }
 }
 
+/// The production settings, with `ADMIN_EMAILS` naming `admin@example.com`.
+pub fn settings() -> Settings {
+    Settings {
+        service: common::testing::service_settings("auth"),
+        bus: common::testing::bus_settings(),
+        admin_emails: vec![ADMIN.to_string()],
+        attempts_per_minute: 60,
+    }
+}
+
+/// The admin `settings` names.
+pub const ADMIN: &str = "admin@example.com";
+
 pub async fn spawn_app() -> TestApp {
-    let settings = common::testing::service_settings("auth");
+    start(settings()).await
+}
+
+/// One instance of the service with `settings`.
+pub async fn start(settings: Settings) -> TestApp {
     let shutdown = CancellationToken::new();
     let app = auth::startup::build(&settings, shutdown.clone())
         .await
         .expect("the service builds");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped());
-    let (_, database) = common::mongo::connect(&settings.mongo_uri, &settings.mongo_db)
-        .await
-        .expect("database");
+    let (_, database) =
+        common::mongo::connect(&settings.service.mongo_uri, &settings.service.mongo_db)
+            .await
+            .expect("database");
     TestApp {
         address,
         client: reqwest::Client::new(),
         database,
+        settings,
         shutdown,
     }
 }

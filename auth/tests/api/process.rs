@@ -3,8 +3,8 @@
 use std::process::Stdio;
 
 use common::testing::{DEADLINE, JWT_KEY, servers, unique};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 fn auth() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_auth"));
@@ -27,16 +27,19 @@ async fn a_missing_setting_stops_the_service_with_its_name() {
     );
 }
 
-#[tokio::test]
-async fn sigterm_stops_the_service_and_secrets_stay_out_of_its_json_logs() {
-    let mongo_uri = servers().mongo_uri;
+/// The binary, started on its own database and subjects, and where it
+/// listens once it says so; the log lines read so far come with it.
+pub(crate) async fn started() -> (Child, Lines<BufReader<ChildStdout>>, Vec<String>, String) {
     let mut child = auth()
         .envs([
             ("HOST", "127.0.0.1"),
             ("PORT", "0"),
-            ("MONGO_URI", &mongo_uri),
+            ("MONGO_URI", &servers().mongo_uri),
             ("JWT_KEY", JWT_KEY),
+            ("NATS_URL", &servers().nats_url),
         ])
+        .env("NATS_PREFIX", unique("t"))
+        .env("NATS_STREAM", unique("T").to_uppercase())
         .env("MONGO_DB", unique("test_auth"))
         .stdout(Stdio::piped())
         .spawn()
@@ -57,6 +60,13 @@ async fn sigterm_stops_the_service_and_secrets_stay_out_of_its_json_logs() {
     })
     .await
     .expect("the service says where it listens");
+    (child, lines, logs, address)
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_service_and_secrets_stay_out_of_its_json_logs() {
+    let mongo_uri = servers().mongo_uri;
+    let (mut child, mut lines, mut logs, address) = started().await;
     let ready = reqwest::get(format!("http://{address}/readyz"))
         .await
         .unwrap();
