@@ -5,7 +5,9 @@
 //! form (Stripe.js) and the countdown on an order.
 
 pub mod api;
+pub mod assets;
 pub mod config;
 pub mod routes;
+pub mod security;
 pub mod startup;
 pub mod views;

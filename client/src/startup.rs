@@ -1,15 +1,14 @@
 //! Builds the client: the API client and the pages.
 
+use axum::middleware::from_fn_with_state;
 use common::health::Readiness;
-use common::http::Server;
+use common::service::{Application, Builder};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::Api;
 use crate::config::Settings;
 use crate::routes::{self, AppState, StripeJs};
-
-/// The client, bound to its port, not yet serving.
-pub type Application = Server;
+use crate::security::{self, Guard};
 
 pub async fn build(
     settings: &Settings,
@@ -24,6 +23,12 @@ pub async fn build(
     };
     // Ready as soon as it serves: the APIs it calls have their own probes,
     // and a page whose API is down says so.
-    let router = common::http::with_layers(routes::router(state), Readiness::new());
-    Server::bind(&settings.host, settings.port, router, shutdown, Vec::new()).await
+    let guard = Guard::new(
+        &settings.jwt_key,
+        !settings.http.dev_mode,
+        &settings.stripe_js_url,
+    )?;
+    let pages = routes::router(state).layer(from_fn_with_state(guard, security::guard));
+    let app = Builder::bind("client", &settings.http, shutdown).await?;
+    Ok(app.pages(pages, Readiness::new()))
 }

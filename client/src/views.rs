@@ -2,11 +2,27 @@
 //! sign-in state, form fields that show the API's errors beside the input
 //! they name, and money.
 
+use chrono::{DateTime, Utc};
 use common::ErrorItem;
-use common::session::SessionUser;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use common::session::{Role, SessionUser};
+use maud::{DOCTYPE, Markup, html};
 
-const CSS: &str = include_str!("assets/style.css");
+use crate::assets;
+
+/// The forms' hidden field, which [`crate::security`] checks.
+pub(crate) const CSRF_FIELD: &str = "csrf";
+
+tokio::task_local! {
+    /// The token the forms of the page being rendered carry: set by
+    /// [`crate::security`] for each request.
+    pub(crate) static CSRF_TOKEN: String;
+}
+
+/// The hidden field every form that posts carries.
+pub fn csrf_field() -> Markup {
+    let token = CSRF_TOKEN.try_with(Clone::clone).unwrap_or_default();
+    html! { input type="hidden" name=(CSRF_FIELD) value=(token); }
+}
 
 /// A whole page: everything it needs comes in this one answer.
 pub fn page(title: &str, user: Option<&SessionUser>, content: Markup) -> Markup {
@@ -17,7 +33,7 @@ pub fn page(title: &str, user: Option<&SessionUser>, content: Markup) -> Markup 
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Ticketing" }
-                style { (PreEscaped(CSS)) }
+                link rel="stylesheet" href=(assets::url("style.css"));
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -27,10 +43,22 @@ pub fn page(title: &str, user: Option<&SessionUser>, content: Markup) -> Markup 
                         ul {
                             @if let Some(user) = user {
                                 li { a href="/tickets/new" { "Sell a ticket" } }
+                                li { a href="/tickets/mine" { "My listings" } }
                                 li { a href="/orders" { "My orders" } }
+                                @if user.role == Role::Admin {
+                                    li { a href="/admin/users" { "Users" } }
+                                }
                                 li {
                                     form method="post" action="/auth/signout" {
+                                        (csrf_field())
                                         button type="submit" title=(format!("Signed in as {}", user.email)) { "Sign out" }
+                                    }
+                                }
+                                li {
+                                    form method="post" action="/auth/signout" {
+                                        (csrf_field())
+                                        input type="hidden" name="everywhere" value="true";
+                                        button type="submit" { "Sign out everywhere" }
                                     }
                                 }
                             } @else {
@@ -112,6 +140,61 @@ pub fn field(name: &str, label: &str, kind: &str, value: &str, errors: &FormErro
                 aria-describedby=[error.map(|_| error_id.as_str())];
             @if let Some(message) = error {
                 p.error id=(error_id) { (message) }
+            }
+        }
+    }
+}
+
+/// A multi-line input with its error below it.
+pub fn text_area(name: &str, label: &str, value: &str, errors: &FormErrors) -> Markup {
+    let error = errors.field(name);
+    let error_id = format!("{name}-error");
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            textarea id=(name) name=(name) rows="4"
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| error_id.as_str())] { (value) }
+            @if let Some(message) = error {
+                p.error id=(error_id) { (message) }
+            }
+        }
+    }
+}
+
+/// An optional input: as [`field`], but not required.
+pub fn optional_field(
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    errors: &FormErrors,
+) -> Markup {
+    let error = errors.field(name);
+    let error_id = format!("{name}-error");
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            input id=(name) name=(name) type=(kind) value=(value)
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| error_id.as_str())];
+            @if let Some(message) = error {
+                p.error id=(error_id) { (message) }
+            }
+        }
+    }
+}
+
+/// When and where an event is, as people read it.
+pub fn event_facts(starts_at: Option<DateTime<Utc>>, venue: Option<&str>) -> Markup {
+    html! {
+        @if starts_at.is_some() || venue.is_some() {
+            p.facts {
+                @if let Some(at) = starts_at {
+                    time datetime=(at.to_rfc3339()) { (at.format("%a %-d %b %Y, %H:%M UTC")) }
+                }
+                @if starts_at.is_some() && venue.is_some() { " · " }
+                @if let Some(venue) = venue { span.venue { (venue) } }
             }
         }
     }

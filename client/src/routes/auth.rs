@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{AppState, Browser, PageError, PageResult, see_other};
 use crate::api::{Api, Failure, Reply};
-use crate::views::{FormErrors, field, page};
+use crate::views::{FormErrors, csrf_field, field, page};
 
 const FIELDS: &[&str] = &["email", "password"];
 
@@ -41,6 +41,7 @@ fn form(kind: Kind, email: &str, errors: &FormErrors) -> Markup {
     };
     let content = html! {
         form.stacked.card method="post" action=(action) novalidate {
+            (csrf_field())
             (errors.summary())
             (field("email", "Email", "email", email, errors))
             (field("password", "Password", "password", "", errors))
@@ -80,14 +81,26 @@ fn answer(
 }
 
 #[tracing::instrument(skip_all)]
-async fn sign_up(State(api): State<Api>, Form(body): Form<Credentials>) -> PageResult {
-    let reply = api.sign_up(&body.email, &body.password).await;
+async fn sign_up(
+    State(api): State<Api>,
+    browser: Browser,
+    Form(body): Form<Credentials>,
+) -> PageResult {
+    let reply = api
+        .credentials(browser.session(), "signup", &body.email, &body.password)
+        .await;
     answer(Kind::SignUp, &body.email, reply)
 }
 
 #[tracing::instrument(skip_all)]
-async fn sign_in(State(api): State<Api>, Form(body): Form<Credentials>) -> PageResult {
-    let reply = api.sign_in(&body.email, &body.password).await;
+async fn sign_in(
+    State(api): State<Api>,
+    browser: Browser,
+    Form(body): Form<Credentials>,
+) -> PageResult {
+    let reply = api
+        .credentials(browser.session(), "signin", &body.email, &body.password)
+        .await;
     answer(Kind::SignIn, &body.email, reply)
 }
 
@@ -95,6 +108,7 @@ async fn sign_out_page(State(api): State<Api>, browser: Browser) -> PageResult {
     let user = api.current_user(browser.session()).await?;
     let content = html! {
         form.card method="post" action="/auth/signout" {
+            (csrf_field())
             p { "Sign out of this browser?" }
             button.primary type="submit" { "Sign out" }
         }
@@ -102,8 +116,20 @@ async fn sign_out_page(State(api): State<Api>, browser: Browser) -> PageResult {
     Ok(page("Sign out", user.as_ref(), content).into_response())
 }
 
+#[derive(Deserialize, Default)]
+struct SignOut {
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// Ends this session (or, `everywhere`, every session of the user); a
+/// session already ended or banned is as good as signed out.
 #[tracing::instrument(skip_all)]
-async fn sign_out(State(api): State<Api>, browser: Browser) -> PageResult {
-    let reply = api.sign_out(browser.session()).await?;
+async fn sign_out(
+    State(api): State<Api>,
+    browser: Browser,
+    Form(form): Form<SignOut>,
+) -> PageResult {
+    let reply = api.sign_out(browser.session(), form.everywhere).await?;
     Ok(see_other("/", reply.set_cookies))
 }

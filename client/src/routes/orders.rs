@@ -3,27 +3,32 @@
 //! cancelled.
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{DateTime, SecondsFormat, Utc};
 use common::events::OrderStatus;
 use common::session::SessionUser;
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{AppState, Browser, PageError, PageResult, StripeJs, see_other, signed_in};
-use crate::api::{Api, Failure, Order};
+use crate::api::{Api, Failure, Order, Payment};
+use crate::assets;
+use crate::views::csrf_field;
 use crate::views::{money, page};
 
-const SCRIPT: &str = include_str!("../assets/order.js");
+/// What the order page says after a 3-D Secure check that failed.
+const AUTHENTICATION_FAILED: &str =
+    "Your bank did not confirm the payment. Try again, or use another card.";
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(list))
         .route("/orders/{id}", get(show))
         .route("/orders/{id}/pay", post(pay))
+        .route("/orders/{id}/paid", get(paid))
 }
 
 /// What the buyer is told about an order.
@@ -59,9 +64,15 @@ impl Shown {
     }
 }
 
-async fn list(State(api): State<Api>, browser: Browser) -> PageResult {
+#[derive(Deserialize)]
+struct ListQuery {
+    after: Option<String>,
+}
+
+async fn list(State(api): State<Api>, browser: Browser, Query(at): Query<ListQuery>) -> PageResult {
     let user = signed_in(&api, &browser).await?;
-    let orders = api.orders(browser.session()).await?;
+    let shelf = api.orders(browser.session(), at.after.as_deref()).await?;
+    let orders = shelf.items;
     let now = Utc::now();
     let content = html! {
         @if orders.is_empty() {
@@ -79,11 +90,21 @@ async fn list(State(api): State<Api>, browser: Browser) -> PageResult {
                 }
             }
         }
+        @if let Some(next) = &shelf.next {
+            nav.pager aria-label="Pages" { a rel="next" href=(format!("/orders?after={next}")) { "Next →" } }
+        }
     };
     Ok(page("My orders", Some(&user), content).into_response())
 }
 
-fn order_page(order: &Order, user: &SessionUser, stripe: &StripeJs, error: Option<&str>) -> Markup {
+/// The order's page; `code` is the paid ticket's code for the door.
+fn order_page(
+    order: &Order,
+    user: &SessionUser,
+    stripe: &StripeJs,
+    error: Option<&str>,
+    code: Option<&str>,
+) -> Markup {
     let shown = Shown::of(order, Utc::now());
     let expires_at = order
         .expires_at
@@ -101,6 +122,7 @@ fn order_page(order: &Order, user: &SessionUser, stripe: &StripeJs, error: Optio
                         div.alert role="alert" { p { (message) } }
                     }
                     form #payment-form.stacked method="post" action=(format!("/orders/{}/pay", order.id)) data-key=(stripe.publishable_key) {
+                        (csrf_field())
                         div.field {
                             label for="card-element" { "Card" }
                             div #card-element {}
@@ -110,9 +132,14 @@ fn order_page(order: &Order, user: &SessionUser, stripe: &StripeJs, error: Optio
                         button.primary type="submit" { "Pay " (money(order.ticket.price)) }
                     }
                     script src=(stripe.url) {}
-                    script { (PreEscaped(SCRIPT)) }
+                    script src=(assets::url("order.js")) {}
                 }
-                Shown::Paid => p.notice role="status" { "Paid. The ticket is yours." },
+                Shown::Paid => div.notice role="status" {
+                    p { "Paid. The ticket is yours." }
+                    @if let Some(code) = code {
+                        p #ticket-code { "Its code, for the door: " code { (code) } }
+                    }
+                },
                 Shown::Expired => p.alert role="status" {
                     "This order expired before it was paid; the ticket was released."
                     @if order.refunded { " A payment made at the last moment was refunded." }
@@ -127,22 +154,68 @@ fn order_page(order: &Order, user: &SessionUser, stripe: &StripeJs, error: Optio
     page("Order", Some(user), content)
 }
 
+#[derive(Deserialize)]
+struct ShowQuery {
+    /// `failed` after a 3-D Secure check the bank refused.
+    payment: Option<String>,
+}
+
 async fn show(
     State(state): State<AppState>,
     browser: Browser,
     Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
 ) -> PageResult {
+    let id = super::record_id(&id)?;
     let user = signed_in(&state.api, &browser).await?;
     let order = state
         .api
         .order(browser.session(), &id)
         .await?
         .ok_or(PageError::NotFound)?;
-    Ok(order_page(&order, &user, &state.stripe, None).into_response())
+    let error = (query.payment.as_deref() == Some("failed")).then_some(AUTHENTICATION_FAILED);
+    // Once paid, the ticket's code is the buyer's to see.
+    let code = match order.status {
+        OrderStatus::Complete => state
+            .api
+            .ticket(browser.session(), &order.ticket.id)
+            .await?
+            .and_then(|ticket| ticket.code),
+        _ => None,
+    };
+    Ok(order_page(&order, &user, &state.stripe, error, code.as_deref()).into_response())
+}
+
+/// After the bank confirmed a payment: the order page, once orders has
+/// heard of it (or after a few seconds, saying what it knows).
+async fn paid(
+    State(state): State<AppState>,
+    browser: Browser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = super::record_id(&id)?;
+    signed_in(&state.api, &browser).await?;
+    settled(&state.api, &browser, &id).await;
+    Ok(see_other(&format!("/orders/{id}"), Vec::new()))
+}
+
+/// The 3-D Secure step: Stripe.js completes it, then the page moves on.
+fn authenticate_page(order: &Order, user: &SessionUser, stripe: &StripeJs, secret: &str) -> Markup {
+    let content = html! {
+        div.card #authenticate data-key=(stripe.publishable_key) data-secret=(secret)
+            data-order=(format!("/orders/{}", order.id)) {
+            p { "Your bank asks you to confirm the payment of " (money(order.ticket.price)) " for " (order.ticket.title) "." }
+            p.notice role="status" { "Waiting for your bank…" }
+            noscript { p.alert { "Confirming with your bank needs JavaScript." } }
+        }
+        script src=(stripe.url) {}
+        script src=(assets::url("authenticate.js")) {}
+    };
+    page("Confirm the payment", Some(user), content)
 }
 
 #[derive(Deserialize)]
-struct Payment {
+struct PaymentForm {
     #[serde(default)]
     token: String,
 }
@@ -152,15 +225,29 @@ async fn pay(
     State(state): State<AppState>,
     browser: Browser,
     Path(id): Path<String>,
-    Form(payment): Form<Payment>,
+    Form(payment): Form<PaymentForm>,
 ) -> PageResult {
+    let id = super::record_id(&id)?;
     let user = signed_in(&state.api, &browser).await?;
     match state.api.pay(browser.session(), &id, &payment.token).await {
-        Ok(()) => {
+        Ok(Payment {
+            client_secret: Some(secret),
+            ..
+        }) => {
+            let order = state
+                .api
+                .order(browser.session(), &id)
+                .await?
+                .ok_or(PageError::NotFound)?;
+            Ok(authenticate_page(&order, &user, &state.stripe, &secret).into_response())
+        }
+        Ok(_) => {
             settled(&state.api, &browser, &id).await;
             Ok(see_other(&format!("/orders/{id}"), Vec::new()))
         }
-        Err(Failure::Refused { status, errors }) if status == StatusCode::BAD_REQUEST => {
+        Err(Failure::Refused { status, errors })
+            if status == StatusCode::BAD_REQUEST || status == StatusCode::PAYMENT_REQUIRED =>
+        {
             let order = state
                 .api
                 .order(browser.session(), &id)
@@ -171,8 +258,8 @@ async fn pay(
                 .map(|e| e.message.as_str())
                 .unwrap_or("The payment failed");
             Ok((
-                StatusCode::BAD_REQUEST,
-                order_page(&order, &user, &state.stripe, Some(message)),
+                status,
+                order_page(&order, &user, &state.stripe, Some(message), None),
             )
                 .into_response())
         }
@@ -183,7 +270,7 @@ async fn pay(
 /// Waits briefly for the orders service to hear of the payment, so that the
 /// page the buyer lands on says "Paid" rather than offering to pay again.
 async fn settled(api: &Api, browser: &Browser, id: &str) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while tokio::time::Instant::now() < deadline {
         match api.order(browser.session(), id).await {
             Ok(Some(order)) if order.status != OrderStatus::Created => return,

@@ -75,6 +75,11 @@ impl Browser {
             .expect("page loads");
     }
 
+    /// Opens a page of another site.
+    pub async fn visit_elsewhere(&self, url: &str) {
+        self.client.goto(url).await.expect("page loads");
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
     }
@@ -97,6 +102,36 @@ impl Browser {
             .click()
             .await
             .unwrap();
+    }
+
+    /// Sets an input's value as a script would: for inputs whose typing
+    /// depends on the browser's locale (dates).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .unwrap_or_else(|err| panic!("cannot set {css}: {err}"));
+    }
+
+    /// Chooses an option of a select by its value.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.set_value(css, value).await;
+    }
+
+    /// Clicks the button that reads `text`, once one does.
+    pub async fn click_button(&self, text: &str) {
+        let xpath = format!("//button[normalize-space(text())='{text}']");
+        let button = self
+            .client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|_| panic!("no button {text:?}"));
+        button.click().await.unwrap();
     }
 
     pub async fn click_link(&self, text: &str) {

@@ -7,9 +7,9 @@ use system::{Platform, free_port};
 
 /// Long enough to pay in a headless browser, short enough to wait for.
 const WINDOW: Duration = Duration::from_secs(20);
-const PASSWORD: &str = "password123";
+pub(crate) const PASSWORD: &str = "password123";
 
-async fn sign_up(browser: &Browser, email: &str) {
+pub(crate) async fn sign_up(browser: &Browser, email: &str) {
     browser.visit("/auth/signup").await;
     browser.fill("#email", email).await;
     browser.fill("#password", PASSWORD).await;
@@ -17,12 +17,27 @@ async fn sign_up(browser: &Browser, email: &str) {
     browser.sees("nav", "Sign out").await;
 }
 
-async fn sign_out(browser: &Browser) {
+pub(crate) async fn sign_out(browser: &Browser) {
     browser.click("nav form button").await;
     browser.sees("nav", "Sign in").await;
 }
 
-async fn sell(browser: &Browser, title: &str, price: &str) {
+/// Types a card into localstripe's stand-in for Stripe's card element.
+async fn type_card(browser: &Browser, number: &str) {
+    for (field, value) in [
+        ("number", number),
+        ("exp_month", "12"),
+        ("exp_year", "30"),
+        ("cvc", "123"),
+        ("postal_code", "10001"),
+    ] {
+        browser
+            .fill(&format!("#card-element input[placeholder={field}]"), value)
+            .await;
+    }
+}
+
+pub(crate) async fn sell(browser: &Browser, title: &str, price: &str) {
     browser.visit("/tickets/new").await;
     browser.fill("#title", title).await;
     browser.fill("#price", price).await;
@@ -95,24 +110,7 @@ async fn people_sign_up_sell_buy_pay_and_see_an_unpaid_order_expire_in_a_real_br
     browser.sees("#countdown", ":").await;
     browser.sees("#card-element", "localstripe").await;
     browser.shoot("order").await;
-    browser
-        .fill(
-            "#card-element input[placeholder=number]",
-            "4242424242424242",
-        )
-        .await;
-    browser
-        .fill("#card-element input[placeholder=exp_month]", "12")
-        .await;
-    browser
-        .fill("#card-element input[placeholder=exp_year]", "30")
-        .await;
-    browser
-        .fill("#card-element input[placeholder=cvc]", "123")
-        .await;
-    browser
-        .fill("#card-element input[placeholder=postal_code]", "10001")
-        .await;
+    type_card(&browser, "4242424242424242").await;
     browser.click("#payment-form button").await;
     browser
         .reloads_until("#order-status", "Paid", Duration::from_secs(20))
@@ -157,6 +155,58 @@ async fn people_sign_up_sell_buy_pay_and_see_an_unpaid_order_expire_in_a_real_br
     browser.visit("/no-such-page").await;
     browser.sees("h1", "Page not found").await;
     browser.shoot("not-found").await;
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_buyer_whose_card_needs_3d_secure_confirms_it_in_the_browser_or_tries_again() {
+    let platform = Platform::start(Duration::from_secs(900)).await;
+    let browser = Browser::open(&platform.url).await;
+    let run = free_port();
+    let (seller, buyer) = (
+        format!("seller{run}@example.com"),
+        format!("buyer{run}@example.com"),
+    );
+    let (concert, opera) = (format!("Concert {run}"), format!("Opera {run}"));
+    sign_up(&browser, &seller).await;
+    sell(&browser, &concert, "30").await;
+    sell(&browser, &opera, "45").await;
+    sign_out(&browser).await;
+    sign_up(&browser, &buyer).await;
+
+    // The bank asks; the buyer confirms: the order is paid.
+    browser.visit("/").await;
+    browser.click_link(&concert).await;
+    browser.click("main form button").await;
+    browser.sees("#order-status", "Awaiting payment").await;
+    type_card(&browser, "4000002500003155").await;
+    browser.click("#payment-form button").await;
+    browser.sees("main", "Your bank asks you to confirm").await;
+    browser.shoot("order-3d-secure").await;
+    browser.click_button("Complete authentication").await;
+    browser
+        .reloads_until("#order-status", "Paid", Duration::from_secs(30))
+        .await;
+
+    // The bank asks; the check fails: the form is offered again, and
+    // another card pays.
+    browser.visit("/").await;
+    browser.click_link(&opera).await;
+    browser.click("main form button").await;
+    browser.sees("#order-status", "Awaiting payment").await;
+    type_card(&browser, "4000002500003155").await;
+    browser.click("#payment-form button").await;
+    browser.click_button("Fail authentication").await;
+    browser
+        .sees("main div.alert", "Your bank did not confirm the payment")
+        .await;
+    browser.shoot("order-3d-secure-failed").await;
+    type_card(&browser, "4242424242424242").await;
+    browser.click("#payment-form button").await;
+    browser
+        .reloads_until("#order-status", "Paid", Duration::from_secs(30))
+        .await;
 
     browser.close().await;
 }
