@@ -1,9 +1,15 @@
 //! Operations tooling, and the one place the Kubernetes API is used:
 //! `check` holds the rendered manifests to the platform's rules;
-//! `wait-ready` waits until a namespace's workloads are ready.
+//! `wait-ready` waits until a namespace's workloads are ready;
+//! `dead-letters`, `redeliver` and `rebuild` work with a running
+//! platform's log.
 
+pub mod event_log;
+mod found;
 pub mod manifests;
+mod observability;
 pub mod ready;
+pub mod rebuild;
 pub mod rules;
 
 use std::path::Path;

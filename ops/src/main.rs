@@ -1,4 +1,6 @@
-//! `ops check` and `ops wait-ready`.
+//! `ops check`, `ops wait-ready`, `ops dead-letters`, `ops redeliver`.
+//! Exit codes: 0 done, 1 something was refused or failed, 2 the platform
+//! (or the cluster) could not be reached.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +26,29 @@ enum Command {
         #[arg(long, default_value = "skaffold.yaml")]
         skaffold: PathBuf,
     },
+    /// Lists the parked messages of a running platform (NATS_URL, NATS_PREFIX).
+    DeadLetters {
+        /// Only this consumer's, e.g. `tickets-order-created`.
+        #[arg(long)]
+        consumer: Option<String>,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publishes dead letters again on their original subjects and removes them.
+    Redeliver {
+        /// The dead letters' sequences, as `dead-letters` shows them.
+        #[arg(required_unless_present = "consumer", conflicts_with = "consumer")]
+        seqs: Vec<u64>,
+        /// Every dead letter of this consumer.
+        #[arg(long)]
+        consumer: Option<String>,
+    },
+    /// Rebuilds a service's replica from the whole log while it serves (MONGO_URI, MONGO_DB).
+    Rebuild {
+        #[arg(value_parser = ["orders", "payments"])]
+        service: String,
+    },
     /// Waits until every Deployment and StatefulSet of a namespace is ready.
     WaitReady {
         #[arg(long, short)]
@@ -34,9 +59,87 @@ enum Command {
     },
 }
 
+/// A platform that cannot be reached.
+const UNREACHABLE: u8 = 2;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
+        Command::DeadLetters { consumer, json } => {
+            let Some(log) = reach().await else {
+                return Ok(ExitCode::from(UNREACHABLE));
+            };
+            let letters = log.dead_letters(consumer.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&letters)?);
+            } else if letters.is_empty() {
+                println!("no dead letters");
+            } else {
+                print!("{}", ops::event_log::table(&letters));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rebuild { service } => {
+            let Some(log) = reach().await else {
+                return Ok(ExitCode::from(UNREACHABLE));
+            };
+            let definition = ops::rebuild::definition(&service).expect("clap allows only these");
+            let Some(mongo_uri) = std::env::var("MONGO_URI").ok().filter(|u| !u.is_empty()) else {
+                eprintln!("error: MONGO_URI is not set: where is {service}'s database?");
+                return Ok(ExitCode::from(UNREACHABLE));
+            };
+            let database = std::env::var("MONGO_DB").unwrap_or_else(|_| service.clone());
+            match ops::rebuild::rebuild(&log, &mongo_uri, &database, definition).await {
+                Ok(report) => {
+                    let s = &report.switched;
+                    println!(
+                        "{service}: replayed {} events into {} records in {} pass(es); switched {} \
+                         inserted, {} updated, {} already equal; {} live records the log does not \
+                         know yet were left as they are",
+                        report.events,
+                        report.records,
+                        report.passes,
+                        s.inserted,
+                        s.updated,
+                        s.same,
+                        s.unknown
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    let unreachable = format!("{err:#}").contains("cannot reach");
+                    Ok(ExitCode::from(if unreachable { UNREACHABLE } else { 1 }))
+                }
+            }
+        }
+        Command::Redeliver { seqs, consumer } => {
+            let Some(log) = reach().await else {
+                return Ok(ExitCode::from(UNREACHABLE));
+            };
+            let seqs = match consumer {
+                Some(consumer) => {
+                    let letters = log.dead_letters(Some(&consumer)).await?;
+                    letters.iter().map(|l| l.seq).collect()
+                }
+                None => seqs,
+            };
+            let mut refused = 0;
+            for seq in seqs {
+                match log.redeliver(seq).await {
+                    Ok(subject) => println!("{seq}: redelivered on {subject}"),
+                    Err(err) => {
+                        eprintln!("{seq}: {err:#}");
+                        refused += 1;
+                    }
+                }
+            }
+            Ok(if refused == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Check { k8s, skaffold } => {
             let skaffold = std::fs::read_to_string(&skaffold)?;
             let mut broken = 0;
@@ -69,4 +172,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// The running platform's log, or `None` once it said why it cannot be reached.
+async fn reach() -> Option<ops::event_log::Log> {
+    let reached = match ops::event_log::Platform::from_env() {
+        Ok(platform) => platform.log().await,
+        Err(err) => Err(err),
+    };
+    reached.map_err(|err| eprintln!("error: {err:#}")).ok()
 }

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
+use crate::found::Found;
+pub use crate::found::Violation;
 use crate::manifests::Manifests;
 
 /// What the rules need besides the manifests.
@@ -18,25 +20,16 @@ pub struct Context {
     pub production: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub rule: &'static str,
-    pub object: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "[{}] {}: {}", self.rule, self.object, self.message)
-    }
-}
-
 /// Every rule that applies, in a fixed order.
 pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
     let mut found = Found::default();
     let workloads = workloads(manifests);
     for workload in &workloads {
         let ours = is_ours(workload.pod, context);
+        if ours {
+            let object = format!("{} {}", workload.kind, workload.name);
+            crate::observability::scraped(&workload.annotations, workload.pod, &object, &mut found);
+        }
         for container in containers(workload.pod) {
             let object = format!("{} {}/{}", workload.kind, workload.name, container.name);
             resources(container, &object, &mut found);
@@ -51,23 +44,11 @@ pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
     }
     references(manifests, &workloads, context, &mut found);
     ingress_backends(manifests, &mut found);
+    crate::observability::alert_rules(manifests, &mut found);
     if context.production {
         production(manifests, &workloads, context, &mut found);
     }
-    found.0
-}
-
-#[derive(Default)]
-struct Found(Vec<Violation>);
-
-impl Found {
-    fn add(&mut self, rule: &'static str, object: &str, message: impl Into<String>) {
-        self.0.push(Violation {
-            rule,
-            object: object.to_string(),
-            message: message.into(),
-        });
-    }
+    found.into_violations()
 }
 
 struct Workload<'a> {
@@ -75,6 +56,7 @@ struct Workload<'a> {
     name: String,
     replicas: Option<i32>,
     labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
     pod: &'a PodSpec,
 }
 
@@ -92,6 +74,13 @@ fn workloads(manifests: &Manifests) -> Vec<Workload<'_>> {
                 .labels
                 .clone()
                 .unwrap_or_default(),
+            annotations: spec
+                .template
+                .metadata
+                .as_ref()?
+                .annotations
+                .clone()
+                .unwrap_or_default(),
             pod: spec.template.spec.as_ref()?,
         })
     });
@@ -106,6 +95,13 @@ fn workloads(manifests: &Manifests) -> Vec<Workload<'_>> {
                 .metadata
                 .as_ref()?
                 .labels
+                .clone()
+                .unwrap_or_default(),
+            annotations: spec
+                .template
+                .metadata
+                .as_ref()?
+                .annotations
                 .clone()
                 .unwrap_or_default(),
             pod: spec.template.spec.as_ref()?,

@@ -80,7 +80,47 @@ type Breakage = fn(&mut Manifests);
 
 #[test]
 fn every_rule_rejects_a_manifest_that_breaks_it() {
-    let cases: [(&str, &str, &str, Breakage); 20] = [
+    let cases: [(&str, &str, &str, Breakage); 23] = [
+        (
+            "scraped",
+            "dev",
+            "a service Prometheus is not told to scrape",
+            |m| {
+                let template = &mut deployment(m, "orders").spec.as_mut().unwrap().template;
+                template.metadata.as_mut().unwrap().annotations = None;
+            },
+        ),
+        (
+            "scraped",
+            "prod",
+            "a scrape port the pod does not serve",
+            |m| {
+                let template = &mut deployment(m, "client").spec.as_mut().unwrap().template;
+                let annotations = template
+                    .metadata
+                    .as_mut()
+                    .unwrap()
+                    .annotations
+                    .as_mut()
+                    .unwrap();
+                annotations.insert("prometheus.io/port".into(), "9999".into());
+            },
+        ),
+        ("alerts", "prod", "an alert rule left out", |m| {
+            let rules = m
+                .config_maps
+                .iter_mut()
+                .find(|c| {
+                    c.metadata
+                        .name
+                        .as_deref()
+                        .unwrap()
+                        .starts_with("prometheus-rules")
+                })
+                .unwrap();
+            let text = rules.data.as_mut().unwrap().get_mut("alerts.yml").unwrap();
+            *text = text.replace("alert: InboxBacklog", "record: inbox_backlog");
+        }),
         ("probes", "dev", "no readiness probe", |m| {
             container(m, "orders").readiness_probe = None
         }),
