@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 pub struct Platform {
-    tickets: String,
-    orders: String,
-    payments: String,
+    pub auth: String,
+    pub tickets: String,
+    pub orders: String,
+    pub payments: String,
     tickets_db: mongodb::Database,
     orders_db: orders::repository::Orders,
     /// The bus the services share, to watch events go by.
@@ -22,6 +23,9 @@ pub struct Platform {
     http: Client,
     shutdown: CancellationToken,
 }
+
+/// The admin the platform's auth knows.
+pub const ADMIN: &str = "admin@example.com";
 
 impl Drop for Platform {
     fn drop(&mut self) {
@@ -41,6 +45,13 @@ impl Platform {
     pub async fn start(window: Duration) -> Self {
         let bus = bus_settings();
         let shutdown = CancellationToken::new();
+        let auth = auth::config::Settings {
+            service: service_settings("auth"),
+            bus: bus.clone(),
+            admin_emails: vec![ADMIN.to_string()],
+            attempts_per_minute: 0,
+        };
+        let auth_app = auth::startup::build(&auth, shutdown.clone()).await.unwrap();
         let tickets = tickets::config::Settings {
             service: service_settings("tickets"),
             bus: bus.clone(),
@@ -49,11 +60,11 @@ impl Platform {
             service: service_settings("orders"),
             bus: bus.clone(),
             expiration_window: window,
+            expiry_sweep: Duration::from_secs(30),
+            max_open_orders: 5,
         };
         let expiration = expiration::config::Settings {
-            host: "127.0.0.1".into(),
-            port: 0,
-            dev_mode: true,
+            http: common::testing::http_settings(),
             redis_url: Secret::new(servers().redis_url.expect("TEST_REDIS_URL is set")),
             redis_prefix: redis_prefix(),
             claim_lease: Duration::from_secs(5),
@@ -66,6 +77,12 @@ impl Platform {
             stripe: payments::config::StripeSettings {
                 secret_key: Secret::new("sk_test_ticketing"),
                 api_base: servers().stripe_url.expect("TEST_STRIPE_URL is set"),
+                webhook_secret: Secret::new("whsec_flows"),
+                timeout: Duration::from_secs(10),
+            },
+            reconcile: payments::config::ReconcileSettings {
+                after: Duration::from_secs(60),
+                every: Duration::from_secs(15),
             },
         };
         let tickets_app = tickets::startup::build(&tickets, shutdown.clone())
@@ -81,6 +98,7 @@ impl Platform {
             .await
             .unwrap();
         let platform = Self {
+            auth: format!("http://{}", auth_app.address()),
             tickets: format!("http://{}", tickets_app.address()),
             orders: format!("http://{}", orders_app.address()),
             payments: format!("http://{}", payments_app.address()),
@@ -91,6 +109,7 @@ impl Platform {
             shutdown,
         };
         tokio::spawn(tickets_app.run_until_stopped());
+        tokio::spawn(auth_app.run_until_stopped());
         tokio::spawn(orders_app.run_until_stopped());
         tokio::spawn(expiration_app.run_until_stopped());
         tokio::spawn(payments_app.run_until_stopped());
@@ -118,6 +137,44 @@ impl Platform {
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
         response.json().await.unwrap()
+    }
+
+    /// Signs `email` up through auth; its session cookie.
+    pub async fn sign_up(&self, email: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/api/users/signup", self.auth))
+            .json(&json!({ "email": email, "password": "password123" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        session_cookie(&response)
+    }
+
+    /// Signs `email` in again: a session of its own.
+    pub async fn sign_in(&self, email: &str) -> Response {
+        self.http
+            .post(format!("{}/api/users/signin", self.auth))
+            .json(&json!({ "email": email, "password": "password123" }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `method path` at `base` with `cookie`, and `body` if any.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        cookie: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, url).header("cookie", cookie);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
     }
 
     pub async fn ticket(&self, id: &str) -> Value {
@@ -159,6 +216,21 @@ impl Platform {
         )
         .await;
         response.json().await.unwrap()
+    }
+
+    /// An order's status as orders holds it, read from its database.
+    pub async fn order_status(&self, id: &str) -> String {
+        let order = self
+            .orders_db
+            .find(ObjectId::parse_str(id).unwrap(), None)
+            .await
+            .unwrap()
+            .expect("the order");
+        serde_json::to_value(order.status)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn order_of(&self, cookie: &str, id: &str) -> Value {
@@ -221,4 +293,17 @@ impl Platform {
         )
         .await
     }
+}
+
+/// The `Cookie` header an answer's `Set-Cookie: session=...` gives.
+pub fn session_cookie(response: &Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string()
 }

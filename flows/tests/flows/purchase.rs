@@ -1,7 +1,7 @@
 use std::time::Duration;
 
+use common::dispatch::consumer_name;
 use common::events::ExpirationComplete;
-use common::listener::consumer_name;
 use common::testing::{Probe, drained, signed_in};
 use reqwest::StatusCode;
 
