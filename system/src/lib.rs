@@ -3,5 +3,6 @@
 //! proxy as `make up`. Whole-system tests and the browser test use it.
 
 mod platform;
+mod processes;
 
 pub use platform::{Platform, Profile, SERVICES, free_port, workspace_root};

@@ -89,9 +89,9 @@ pub struct Platform {
     pub url: String,
     ports: BTreeMap<&'static str, u16>,
     up: Child,
-    state: PathBuf,
+    pub(crate) state: PathBuf,
     /// Processes started again by `restart`; up.sh stops them with the rest.
-    restarted: Vec<Child>,
+    pub(crate) restarted: Vec<Child>,
 }
 
 /// Which build of the services runs.
@@ -101,8 +101,9 @@ pub enum Profile {
     Release,
 }
 
-const PORTS: [&str; 11] = [
+const PORTS: [&str; 12] = [
     "HTTP",
+    "PROMETHEUS",
     "NATS",
     "REDIS",
     "MONGO",
@@ -139,9 +140,19 @@ impl Platform {
     /// is written to [`FAILURES_LOG`], which `make test` prints at its end,
     /// so that a start that failed once is seen even when the test passed.
     pub async fn launch(window: Duration, profile: Profile) -> Self {
+        Self::launch_with(window, profile, &[]).await
+    }
+
+    /// As [`Platform::launch`], with settings such as `EXPIRY_SWEEP_SECONDS`
+    /// in the environment `make up` passes on to the services.
+    pub async fn launch_with(
+        window: Duration,
+        profile: Profile,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let mut reports = Vec::new();
         for attempt in 1..=STARTS {
-            let mut platform = Self::spawn(window, profile);
+            let mut platform = Self::spawn(window, profile, settings);
             match platform.wait_until_up().await {
                 Ok(()) => return platform,
                 Err(report) if report.contains("already in use") => reports.push(report),
@@ -155,7 +166,7 @@ impl Platform {
     }
 
     /// Runs `make up` on ports free a moment ago, all different.
-    fn spawn(window: Duration, profile: Profile) -> Self {
+    fn spawn(window: Duration, profile: Profile, settings: &[(&str, &str)]) -> Self {
         let state = std::env::temp_dir().join(format!("ticketing-e2e-{}", free_port()));
         std::fs::create_dir_all(&state).unwrap();
         let log = std::fs::File::create(state.join("up.log")).unwrap();
@@ -183,6 +194,7 @@ impl Platform {
         for (name, port) in &ports {
             command.env(format!("{name}_PORT"), port.to_string());
         }
+        command.envs(settings.iter().copied());
         let up = command.spawn().expect("bash runs scripts/up.sh");
         Self {
             url: format!("http://localhost:{}", ports["HTTP"]),
@@ -215,8 +227,14 @@ impl Platform {
             .to_string()
     }
 
+    /// What `process` (a service, `nginx`, ...) has logged so far.
+    pub fn log_of(&self, process: &str) -> String {
+        std::fs::read_to_string(self.state.join("logs").join(format!("{process}.log")))
+            .unwrap_or_default()
+    }
+
     /// The port one process listens on: a service's name, or `nats-server`,
-    /// `redis-server`, `secantusdb`, `localstripe`, `nginx`.
+    /// `redis-server`, `secantusdb`, `localstripe`, `nginx`, `prometheus`.
     pub fn port(&self, process: &str) -> u16 {
         let key = match process {
             "nats-server" => "NATS",
@@ -224,91 +242,10 @@ impl Platform {
             "secantusdb" => "MONGO",
             "localstripe" => "STRIPE",
             "nginx" => "HTTP",
+            "prometheus" => "PROMETHEUS",
             service => &service.to_uppercase(),
         };
         self.ports[key]
-    }
-
-    /// The process id of the running `process` (named as `port` names it).
-    pub fn pid(&self, process: &str) -> u32 {
-        let pids = std::fs::read_to_string(self.state.join("pids")).expect("up.sh lists its pids");
-        pids.lines()
-            .rev()
-            .filter_map(|line| line.split_once(' '))
-            .filter(|(_, name)| *name == process)
-            .find_map(|(pid, _)| pid.parse().ok())
-            .unwrap_or_else(|| panic!("up.sh did not start {process}"))
-    }
-
-    /// Kills `process` with SIGKILL, as a crash or an OOM kill would, and
-    /// waits until it is gone.
-    pub async fn kill(&mut self, process: &str) {
-        let pid = self.pid(process);
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-        for child in &mut self.restarted {
-            if child.id() == pid {
-                let _ = child.wait();
-            }
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        // up.sh reaps its own children; until then /proc lists them as zombies.
-        let alive = || {
-            std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .is_ok_and(|status| !status.contains("State:\tZ"))
-        };
-        while alive() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{process} outlived SIGKILL"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Starts `process` again exactly as up.sh started it, and waits until it
-    /// answers: a service until its `/readyz` does, a server until its port does.
-    pub async fn restart(&mut self, process: &str) {
-        let script = self.state.join("run").join(process);
-        let child = Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
-        let mut pids = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.state.join("pids"))
-            .expect("up.sh lists its pids");
-        std::io::Write::write_all(&mut pids, format!("{} {process}\n", child.id()).as_bytes())
-            .unwrap();
-        self.restarted.push(child);
-        let port = self.port(process);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-        while !self.answers(process, port).await {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{process} did not come back on port {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn answers(&self, process: &str, port: u16) -> bool {
-        let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-            return false;
-        };
-        if !SERVICES.contains(&process) {
-            return true; // a server: accepting connections is answering
-        }
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let request = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-        if stream.write_all(request.as_bytes()).await.is_err() {
-            return false;
-        }
-        let mut reply = Vec::new();
-        let _ = stream.read_to_end(&mut reply).await;
-        reply.starts_with(b"HTTP/1.1 200")
     }
 
     /// Waits for the line `make up` prints when everything answers; what
@@ -388,7 +325,28 @@ impl Drop for Platform {
         for child in &mut self.restarted {
             let _ = child.wait();
         }
+        if std::thread::panicking() {
+            self.keep_logs();
+        }
         let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+impl Platform {
+    /// Keeps every process's log of a failed test under `target/platform-logs/`.
+    fn keep_logs(&self) {
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("a-test")
+            .replace("::", "-");
+        let kept = workspace_root()
+            .join("target/platform-logs")
+            .join(format!("{test}-{}", self.ports["HTTP"]));
+        if std::fs::create_dir_all(kept.parent().expect("a parent")).is_ok()
+            && std::fs::rename(self.state.join("logs"), &kept).is_ok()
+        {
+            eprintln!("the platform's logs are kept in {}", kept.display());
+        }
     }
 }
 

@@ -49,6 +49,7 @@ async fn a_thousand_buyers_for_a_hundred_tickets_make_exactly_a_hundred_orders()
         let buyer = SessionUser {
             id: mongodb::bson::oid::ObjectId::new().to_hex(),
             email: format!("buyer{n}@example.com"),
+            role: common::session::Role::User,
         };
         let cookie = format!("session={}", sessions.token_for(&buyer).unwrap());
         let ticket = tickets[n % TICKETS].clone();
@@ -110,7 +111,11 @@ async fn a_thousand_buyers_for_a_hundred_tickets_make_exactly_a_hundred_orders()
             .filter_map(|t| {
                 Some((
                     t.get_object_id("_id").ok()?.to_hex(),
-                    t.get_str("orderId").ok()?.to_string(),
+                    t.get_document("holder")
+                        .ok()?
+                        .get_str("orderId")
+                        .ok()?
+                        .to_string(),
                 ))
             })
             .collect();

@@ -7,9 +7,10 @@ use common::testing::eventually;
 use mongodb::bson::{Document, doc, oid::ObjectId};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use system::Platform;
+use system::{Platform, Profile};
 
-use crate::helpers::{Person, database, rules_hold};
+use crate::helpers::{Person, database};
+use crate::rules::rules_hold;
 
 /// Sells `n` tickets and waits until the orders service knows them all.
 async fn on_sale(seller: &Person, n: usize) -> Vec<String> {
@@ -154,7 +155,9 @@ async fn nats_restarted_mid_flow_loses_nothing() {
 #[tokio::test]
 async fn expiration_killed_with_orders_pending_expires_them_after_restart() {
     let window = Duration::from_secs(3);
-    let mut platform = Platform::start(window).await;
+    // Orders' own sweep would expire them too: this is about expiration's.
+    let settings = [("EXPIRY_SWEEP_SECONDS", "3600")];
+    let mut platform = Platform::launch_with(window, Profile::Debug, &settings).await;
     let seller = Person::sign_up(&platform, "seller").await;
     let buyer = Person::sign_up(&platform, "buyer").await;
     let tickets = on_sale(&seller, 4).await;
@@ -240,4 +243,85 @@ async fn tickets_killed_while_orders_are_placed_catches_up_after_restart() {
     let ticket = buyer.json(&format!("/api/tickets/{}", tickets[0])).await;
     assert_eq!(ticket["orderId"], reserved.as_str());
     rules_hold(&platform).await;
+}
+
+#[tokio::test]
+async fn redis_killed_right_after_orders_were_scheduled_leaves_no_order_created_past_its_time() {
+    const SWEEP: i64 = 3;
+    let window = Duration::from_secs(4);
+    // One buyer holds every order: the test is of expiry, not of hoarding.
+    let settings = [
+        ("EXPIRY_SWEEP_SECONDS", "3"),
+        ("MAX_OPEN_ORDERS_PER_BUYER", "20"),
+    ];
+    let mut platform = Platform::launch_with(window, Profile::Debug, &settings).await;
+    let seller = Person::sign_up(&platform, "seller").await;
+    let buyer = Person::sign_up(&platform, "buyer").await;
+    let tickets = on_sale(&seller, 20).await;
+    let stream = crate::helpers::stream(&platform).await;
+    let mut cancellations = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
+            filter_subject: "ticketing.order.cancelled".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .messages()
+        .await
+        .unwrap();
+
+    let mut orders = std::collections::BTreeMap::new();
+    for ticket in &tickets {
+        let id = place(&buyer, ticket).await;
+        let order = buyer.json(&format!("/api/orders/{id}")).await;
+        let expires_at: chrono::DateTime<chrono::Utc> =
+            order["expiresAt"].as_str().unwrap().parse().unwrap();
+        orders.insert(id, expires_at);
+    }
+    // As soon as expiration has them all in Redis, before its once-a-second
+    // fsync, Redis dies: the last writes may be lost.
+    eventually("expiration to have scheduled every order", || async {
+        let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+            stream.get_consumer("expiration-order-created").await.ok()?;
+        let info = consumer.info().await.ok()?;
+        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+    })
+    .await;
+    platform.crash("redis-server").await;
+    platform.restart("redis-server").await;
+
+    use futures::StreamExt;
+    while !orders.is_empty() {
+        let message = tokio::time::timeout(Duration::from_secs(60), cancellations.next())
+            .await
+            .expect("every order is cancelled")
+            .unwrap()
+            .unwrap();
+        let event: common::events::OrderCancelled =
+            serde_json::from_slice(&message.payload).unwrap();
+        let Some(expires_at) = orders.remove(&event.id) else {
+            continue;
+        };
+        // The sweep runs every SWEEP seconds; a pass takes moments.
+        let latest = expires_at + chrono::Duration::seconds(SWEEP + 2);
+        assert!(
+            common::testing::published_at(&message) <= latest,
+            "order {} stayed created until {}, past {latest}",
+            event.id,
+            common::testing::published_at(&message)
+        );
+    }
+    rules_hold(&platform).await;
+}
+
+#[tokio::test]
+async fn a_service_that_crashes_is_started_again_by_make_up() {
+    let mut platform = Platform::start(Duration::from_secs(900)).await;
+    let seller = Person::sign_up(&platform, "seller").await;
+    let crashed = platform.pid("tickets");
+
+    platform.crash("tickets").await;
+
+    platform.restarted_by_make_up("tickets", crashed).await;
+    seller.sell("After the crash", 10.0).await;
 }

@@ -1,9 +1,16 @@
 //! The whole platform as real processes behind the proxy: the purchase
-//! journey, processes killed mid-flow, contention, and bad input on every
-//! route.
+//! journey, processes killed mid-flow, consumers lagging for minutes,
+//! contention, and bad input on every route.
 
+mod alerts;
 mod bad_input;
 mod contention;
 mod faults;
 mod helpers;
 mod journey;
+mod lag;
+mod metrics;
+mod operate;
+mod rebuild;
+mod rules;
+mod traces;

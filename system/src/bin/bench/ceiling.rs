@@ -39,7 +39,7 @@ pub async fn run(platform: &Platform, count: usize, concurrency: usize) -> anyho
     let seller = ObjectId::new().to_hex();
     tickets
         .insert_many(ids.iter().map(|id| {
-            doc! { "_id": id, "title": "Seat", "price": 2000_i64, "userId": &seller, "version": 0_i64, "heldBy": null }
+            doc! { "_id": id, "title": "Seat", "price": 2000_i64, "userId": &seller, "version": 0_i64, "heldBy": null, "holds": 0_i64 }
         }))
         .await
         .context("cannot store the ceiling's tickets")?;
@@ -156,11 +156,12 @@ impl Work {
             session.abort_transaction().await?;
             return Ok(false);
         };
+        let holds = read.get_i64("holds").unwrap_or_default();
         let held = self
             .tickets
             .update_one(
-                doc! { "_id": ticket, "heldBy": null },
-                doc! { "$set": { "heldBy": order.to_hex() } },
+                doc! { "_id": ticket, "heldBy": null, "holds": holds },
+                doc! { "$set": { "heldBy": order.to_hex(), "holds": holds + 1 } },
             )
             .session(&mut *session)
             .await?;
@@ -172,7 +173,7 @@ impl Work {
             .insert_one(doc! {
                 "_id": order, "userId": ObjectId::new().to_hex(), "status": "created", "version": 0_i64,
                 "createdAt": mongodb::bson::DateTime::now(),
-                "ticket": { "id": ticket.to_hex(), "title": read.get_str("title").unwrap_or_default(), "price": read.get_i64("price").unwrap_or_default() },
+                "ticket": { "id": ticket.to_hex(), "title": read.get_str("title").unwrap_or_default(), "price": read.get_i64("price").unwrap_or_default(), "hold": holds },
                 "expiresAt": mongodb::bson::DateTime::now(),
             })
             .session(&mut *session)

@@ -17,9 +17,9 @@ use system::{Platform, SERVICES};
 use crate::stats::{Run, Spread};
 
 pub struct Load<'a> {
-    platform: &'a Platform,
-    http: reqwest::Client,
-    sessions: Sessions,
+    pub(crate) platform: &'a Platform,
+    pub(crate) http: reqwest::Client,
+    pub(crate) sessions: Sessions,
     seller: String,
     mongo: mongodb::Client,
 }
@@ -46,15 +46,16 @@ impl<'a> Load<'a> {
         })
     }
 
-    fn cookie_for(sessions: &Sessions) -> anyhow::Result<String> {
+    pub(crate) fn cookie_for(sessions: &Sessions) -> anyhow::Result<String> {
         let user = SessionUser {
             id: ObjectId::new().to_hex(),
             email: "someone@example.com".into(),
+            role: common::session::Role::User,
         };
         Ok(format!("session={}", sessions.token_for(&user)?))
     }
 
-    fn service(&self, name: &str, path: &str) -> String {
+    pub(crate) fn service(&self, name: &str, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.platform.port(name))
     }
 
@@ -62,17 +63,7 @@ impl<'a> Load<'a> {
     pub fn resident_memory(&self) -> Vec<(&'static str, u64)> {
         SERVICES
             .iter()
-            .map(|service| {
-                let status =
-                    std::fs::read_to_string(format!("/proc/{}/status", self.platform.pid(service)))
-                        .unwrap_or_default();
-                let kb = status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("VmRSS:"))
-                    .and_then(|value| value.split_whitespace().next()?.parse().ok())
-                    .unwrap_or(0);
-                (*service, kb)
-            })
+            .map(|service| (*service, resident_kb(self.platform.pid(service))))
             .collect()
     }
 
@@ -212,29 +203,33 @@ impl<'a> Load<'a> {
         Ok((ids, total as f64 / sending.as_secs_f64(), Spread::new(lags)))
     }
 
-    /// Orders every ticket in `tickets` with `concurrency` buyers each placing
-    /// one order after another, straight at the orders service.
+    /// Orders every ticket in `tickets`, `concurrency` at a time, one
+    /// order after another, straight at the orders service: each order by a
+    /// buyer of its own, as a buyer may hold only a few unpaid orders.
     pub async fn saturate_orders(
         &self,
         tickets: &[ObjectId],
         concurrency: usize,
     ) -> anyhow::Result<Run> {
-        let cookies: Vec<String> = (0..concurrency)
+        let cookies: Vec<String> = (0..tickets.len())
             .map(|_| Self::cookie_for(&self.sessions))
             .collect::<anyhow::Result<_>>()?;
+        let cookies = &cookies;
         let next = Arc::new(AtomicUsize::new(0));
         let url = self.service("orders", "/api/orders");
         let started = Instant::now();
-        let buyers = cookies.iter().map(|cookie| {
+        let buyers = (0..concurrency).map(|_| {
             let (next, url) = (next.clone(), url.clone());
             async move {
                 let (mut latencies, mut failures) = (Vec::new(), 0);
-                while let Some(ticket) = tickets.get(next.fetch_add(1, Ordering::Relaxed)) {
+                loop {
+                    let at = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(ticket) = tickets.get(at) else { break };
                     let start = Instant::now();
                     let response = self
                         .http
                         .post(&url)
-                        .header("cookie", cookie)
+                        .header("cookie", &cookies[at])
                         .json(&json!({ "ticketId": ticket.to_hex() }))
                         .send()
                         .await?;
@@ -317,7 +312,7 @@ impl<'a> Load<'a> {
             .mongo
             .database("tickets")
             .collection::<Document>("tickets");
-        let held = doc! { "_id": { "$in": tickets }, "orderId": { "$ne": null } };
+        let held = doc! { "_id": { "$in": tickets }, "status": "reserved" };
         while source.count_documents(held.clone()).await? < tickets.len() as u64 {
             ensure!(
                 started.elapsed() < Duration::from_secs(300),
@@ -328,84 +323,14 @@ impl<'a> Load<'a> {
         }
         Ok(started.elapsed())
     }
+}
 
-    /// Places an order on each ticket, `rate` a second, and waits for all of
-    /// them to expire: they come due at the rate they were placed. Returns
-    /// how late each cancellation was published (its arrival on the bus minus
-    /// its `expiresAt`), and how many orders were pending at once at the peak.
-    pub async fn expiry(&self, tickets: &[ObjectId], rate: u32) -> anyhow::Result<(Spread, usize)> {
-        let nats = async_nats::connect(self.platform.nats_url()).await?;
-        let mut cancellations = nats.subscribe("ticketing.order.cancelled").await?;
-        let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
-        let watcher = tokio::spawn({
-            let seen = seen.clone();
-            async move {
-                while let Some(message) = cancellations.next().await {
-                    let event: Value = serde_json::from_slice(&message.payload).unwrap_or_default();
-                    if let Some(id) = event["id"].as_str() {
-                        let mut seen = seen.lock().unwrap();
-                        seen.entry(id.to_string()).or_insert_with(chrono::Utc::now);
-                    }
-                }
-            }
-        });
-        nats.flush().await?;
-
-        let cookie = Self::cookie_for(&self.sessions)?;
-        let url = self.service("orders", "/api/orders");
-        let started = tokio::time::Instant::now();
-        let placed: Vec<anyhow::Result<(String, chrono::DateTime<chrono::Utc>)>> =
-            futures::stream::iter(tickets.iter().enumerate())
-                .map(|(n, ticket)| {
-                    let due = started + Duration::from_secs(n as u64) / rate;
-                    let request = self
-                        .http
-                        .post(&url)
-                        .header("cookie", &cookie)
-                        .json(&json!({ "ticketId": ticket.to_hex() }));
-                    async move {
-                        tokio::time::sleep_until(due).await;
-                        let response = request.send().await?;
-                        ensure!(
-                            response.status() == 201,
-                            "ordering answered {}",
-                            response.status()
-                        );
-                        let order: Value = response.json().await?;
-                        let id = order["id"].as_str().context("an order id")?.to_string();
-                        let expires_at =
-                            order["expiresAt"].as_str().context("expiresAt")?.parse()?;
-                        Ok((id, expires_at))
-                    }
-                })
-                // Enough in flight that the pace, not the replies, sets the rate.
-                .buffer_unordered(64)
-                .collect()
-                .await;
-        let placed = placed.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-        let all_placed = chrono::Utc::now();
-
-        let deadline = Instant::now() + Duration::from_secs(900);
-        while seen.lock().unwrap().len() < placed.len() {
-            ensure!(
-                Instant::now() < deadline,
-                "orders were still pending after 15 minutes"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        watcher.abort();
-        let seen = seen.lock().unwrap().clone();
-        let mut lateness = Vec::with_capacity(placed.len());
-        let mut expired_early = 0;
-        for (id, expires_at) in &placed {
-            let at = seen
-                .get(id)
-                .with_context(|| format!("no order.cancelled for {id}"))?;
-            lateness.push((*at - *expires_at).to_std().unwrap_or_default());
-            if *at < all_placed {
-                expired_early += 1;
-            }
-        }
-        Ok((Spread::new(lateness), placed.len() - expired_early))
-    }
+/// The resident memory (VmRSS) of process `pid`, in kB; 0 once it has gone.
+pub fn resident_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

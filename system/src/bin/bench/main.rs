@@ -4,7 +4,10 @@
 //! ceiling measured in the same run, the same work done directly against
 //! the servers, because these machines are shared and their speed varies.
 
+mod burst;
+mod catalogue;
 mod ceiling;
+mod expiry;
 mod load;
 mod stats;
 
@@ -45,12 +48,16 @@ struct Figures {
     settle: Duration,
     lateness: Spread,
     peak_pending: usize,
+    catalogue: Vec<catalogue::Catalogue>,
+    burst: burst::Burst,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `bench expiry N`: only the expiry run, with N pending, printed.
     // `bench orders`: only the ceiling and the orders at saturation, printed.
+    // `bench propagation`: only the lag of new tickets at 500 a second, printed.
+    // `bench catalogue`, `bench burst`: only those rows, printed.
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("expiry") => {
@@ -60,6 +67,29 @@ async fn main() -> anyhow::Result<()> {
                 "expiry lateness with {peak} pending: p50 {}, p99 {}",
                 ms(lateness.percentile(50.0)),
                 ms(lateness.percentile(99.0))
+            );
+            return Ok(());
+        }
+        Some("burst") => {
+            print!("{}", burst::row(&burst::measure().await?));
+            return Ok(());
+        }
+        Some("catalogue") => {
+            let figures = catalogue::measure().await?;
+            print!("{}", catalogue::rows(&figures));
+            return Ok(());
+        }
+        Some("propagation") => {
+            let platform = Platform::launch(Duration::from_secs(900), Profile::Release).await;
+            let load = Load::new(&platform).await?;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (_, rate, lag) = load
+                .propagation(EVENTS_PER_SECOND, PROPAGATION_SECONDS)
+                .await?;
+            println!(
+                "propagation at {rate:.0} tickets/s: p50 {}, p99 {}",
+                ms(lag.percentile(50.0)),
+                ms(lag.percentile(99.0))
             );
             return Ok(());
         }
@@ -119,6 +149,8 @@ async fn measure() -> anyhow::Result<Figures> {
     drop(platform);
 
     let (lateness, peak_pending) = expiry(PENDING).await?;
+    let catalogue = catalogue::measure().await?;
+    let burst = burst::measure().await?;
 
     Ok(Figures {
         idle,
@@ -131,6 +163,8 @@ async fn measure() -> anyhow::Result<Figures> {
         settle,
         lateness,
         peak_pending,
+        catalogue,
+        burst,
     })
 }
 
@@ -225,6 +259,8 @@ fn report(f: &Figures) -> String {
         ms(late99),
         verdict(late99 < Duration::from_secs(1))
     );
+    out += &catalogue::rows(&f.catalogue);
+    out += &burst::row(&f.burst);
     for ((service, idle), (_, loaded)) in f.idle.iter().zip(&f.loaded) {
         let _ = writeln!(
             out,
