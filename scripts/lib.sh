@@ -18,6 +18,8 @@ ensure_debian_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v curl >/dev/null || missing+=(curl)
+  # Prometheus, with promtool, which checks the alert rules.
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from Debian"
     as_root apt-get update -qq
@@ -164,15 +166,9 @@ start_servers() {
   [ "${MONGO_SERVER:-python}" = rust ] && mongod=$(command -v secantusd-rs)
   spawn secantusdb "$dir/logs/mongo.log" "$mongod" --host 127.0.0.1 --port "$MONGO_PORT" \
     --storage-path "$dir/mongo" --log-level WARNING
-  # localstripe writes its whole store to /tmp/localstripe.pickle after every
-  # write: one file shared by every instance on the machine, and a request
-  # that costs more the more it holds (36 ms instead of 2 past 2,000). Ours
-  # keep their store in memory only.
-  spawn localstripe "$dir/logs/localstripe.log" "$VENV/bin/python" -c \
-    "import sys; from aiohttp import web; import localstripe.server as s, localstripe.resources as r
-r.Store.dump_to_disk = lambda store: None
-web.run_app(s.app, host='127.0.0.1', port=int(sys.argv[1]), print=None)" \
-    "$STRIPE_PORT"
+  # localstripe as scripts/run-localstripe.py runs it: its store in memory, and
+  # confirming an intent with another card, as Stripe does.
+  spawn localstripe "$dir/logs/localstripe.log" "$VENV/bin/python" "$ROOT/scripts/run-localstripe.py" "$STRIPE_PORT"
   wait_port nats-server "$NATS_PORT" "$dir/logs/nats.log"
   wait_port redis-server "$REDIS_PORT" "$dir/logs/redis.log"
   wait_port SecantusDB "$MONGO_PORT" "$dir/logs/mongo.log" 120

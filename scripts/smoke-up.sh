@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 STATE_DIR=$(mktemp -d -t ticketing-up.XXXXXX)
 export STATE_DIR
-for name in HTTP NATS REDIS MONGO STRIPE CLIENT AUTH TICKETS ORDERS PAYMENTS EXPIRATION; do
+for name in HTTP NATS REDIS MONGO STRIPE CLIENT AUTH TICKETS ORDERS PAYMENTS EXPIRATION PROMETHEUS; do
   export "${name}_PORT=$(free_port)"
 done
 "$ROOT/scripts/up.sh" >"$STATE_DIR/up.log" 2>&1 &
@@ -33,6 +33,10 @@ expect GET /api/users/currentuser 200 '{"currentUser":null}'
 expect GET /api/tickets 200 '[]'
 expect GET /api/orders 401 '{"errors":[{"message":"Not authorized"}]}'
 expect POST /api/payments 401 '{"errors":[{"message":"Not authorized"}]}'
+expect GET /metrics 404 '{"errors":[{"message":"Not found"}]}'
+# Prometheus scrapes all six services.
+targets=$(curl -sS "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active") || fail "Prometheus does not answer"
+[ "$(grep -o '"scrapeUrl"' <<<"$targets" | wc -l)" = 6 ] || fail "Prometheus scrapes other than the six services: $targets"
 
 pids=$(awk '{print $1}' "$STATE_DIR/pids")
 "$ROOT/scripts/down.sh" >/dev/null

@@ -40,6 +40,9 @@ if [ -s "$FAILURES_LOG" ]; then
   cat "$FAILURES_LOG"
 fi
 
+log "checking the alert rules"
+promtool check rules infra/k8s/base/alerts.yml || status=$?
+
 log "checking that make up serves the platform"
 "$ROOT/scripts/smoke-up.sh" || status=$?
 

@@ -16,6 +16,7 @@ NATS_PORT=${NATS_PORT:-4222} REDIS_PORT=${REDIS_PORT:-6379}
 MONGO_PORT=${MONGO_PORT:-27017} STRIPE_PORT=${STRIPE_PORT:-8420}
 CLIENT_PORT=${CLIENT_PORT:-3100} AUTH_PORT=${AUTH_PORT:-3101} TICKETS_PORT=${TICKETS_PORT:-3102}
 ORDERS_PORT=${ORDERS_PORT:-3103} PAYMENTS_PORT=${PAYMENTS_PORT:-3104} EXPIRATION_PORT=${EXPIRATION_PORT:-3105}
+PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 # The services this stage of the platform has; later ones join the list.
 SERVICES=(auth tickets orders expiration payments client)
 
@@ -53,6 +54,17 @@ if [ -z "${JWT_KEY:-}" ]; then
   [ -s "$STATE_DIR/jwt_key" ] || head -c 32 /dev/urandom | base64 >"$STATE_DIR/jwt_key"
   JWT_KEY=$(cat "$STATE_DIR/jwt_key")
 fi
+# The secret localstripe signs its webhooks with, and the webhook itself,
+# through the proxy as Stripe reaches it through the ingress.
+if [ -z "${STRIPE_WEBHOOK_SECRET:-}" ]; then
+  [ -s "$STATE_DIR/webhook_secret" ] || echo "whsec_$(head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9)" >"$STATE_DIR/webhook_secret"
+  STRIPE_WEBHOOK_SECRET=$(cat "$STATE_DIR/webhook_secret")
+fi
+export STRIPE_WEBHOOK_SECRET
+curl -fsS -o /dev/null -X POST "$STRIPE_URL/_config/webhooks/ticketing" \
+  --data-urlencode "url=http://127.0.0.1:$HTTP_PORT/api/payments/webhook" \
+  --data-urlencode "secret=$STRIPE_WEBHOOK_SECRET" || die "localstripe refused the webhook"
+
 export HOST=127.0.0.1 MONGO_URI NATS_URL JWT_KEY DEV_MODE=true RUST_LOG=${RUST_LOG:-info}
 export NATS_PREFIX=${NATS_PREFIX:-ticketing} REDIS_URL STRIPE_API_BASE="$STRIPE_URL"
 # localstripe takes any key of the right shape, and serves a stand-in for Stripe.js.
@@ -84,11 +96,66 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 spawn nginx "$LOGS/nginx.log" "$NGINX" -p "$STATE_DIR/nginx" -c "$STATE_DIR/nginx/nginx.conf" -e "$LOGS/nginx-error.log"
 wait_port nginx "$HTTP_PORT" "$LOGS/nginx-error.log"
 
+# Prometheus scrapes every service every 5 s, as the cluster's does (by the
+# pods' annotations), and evaluates the same alert rules.
+ensure_port_free prometheus "$PROMETHEUS_PORT"
+mkdir -p "$STATE_DIR/prometheus"
+{
+  printf 'global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n'
+  printf 'rule_files:\n- %s\n' "$ROOT/infra/k8s/base/alerts.yml"
+  printf 'scrape_configs:\n- job_name: ticketing\n  static_configs:\n'
+  for service in "${SERVICES[@]}"; do
+    printf -- '  - targets: ["127.0.0.1:%s"]\n    labels: {service: %s}\n' "$(port_of "$service")" "$service"
+  done
+} >"$STATE_DIR/prometheus/prometheus.yml"
+spawn prometheus "$LOGS/prometheus.log" prometheus \
+  --config.file="$STATE_DIR/prometheus/prometheus.yml" \
+  --storage.tsdb.path="$STATE_DIR/prometheus/data" \
+  --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+wait_http prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" "$LOGS/prometheus.log"
+
 cat <<MSG
 
   The platform is up:  http://localhost:$HTTP_PORT
+  Prometheus:          http://localhost:$PROMETHEUS_PORT
   Logs:                $LOGS/
   Stop it with Ctrl-C, or \`make down\` from another terminal.
 
 MSG
-wait
+
+# Supervision, as Kubernetes' liveness probe does it: a service whose
+# process exited, or whose /healthz answers 503 (one of its background
+# tasks stopped), is started again, at most every few seconds. One that
+# answers nothing (busy, or stopped with SIGSTOP) is left alone. A service
+# stopped on purpose is marked with $RESTART_DIR/NAME.stopped.
+declare -A next_start backoff
+pid_of() { awk -v name="$1" '$2 == name { pid = $1 } END { print pid }' "$PIDS_FILE"; }
+start_again() {
+  local service=$1 now=$SECONDS
+  [ "${next_start[$service]:-0}" -le "$now" ] || return 0
+  backoff[$service]=$(( ${backoff[$service]:-1} * 2 > 30 ? 30 : ${backoff[$service]:-1} * 2 ))
+  next_start[$service]=$(( now + ${backoff[$service]} ))
+  bash "$RESTART_DIR/$service" </dev/null &
+  echo "$! $service" >>"$PIDS_FILE"
+}
+while true; do
+  for service in "${SERVICES[@]}"; do
+    [ -e "$RESTART_DIR/$service.stopped" ] && continue
+    pid=$(pid_of "$service")
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$service has exited; starting it again (its log: $LOGS/$service.log)"
+      start_again "$service"
+      continue
+    fi
+    health="http://127.0.0.1:$(port_of "$service")/healthz"
+    status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$health" 2>/dev/null || true)
+    if [ "$status" = 503 ]; then
+      log "$service is not live ($(curl -s --max-time 2 "$health" 2>/dev/null)); starting it again"
+      kill -KILL "$pid" 2>/dev/null || true
+      start_again "$service"
+    elif [ "$status" = 200 ]; then
+      backoff[$service]=1
+    fi
+  done
+  sleep 1
+done
