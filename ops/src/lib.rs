@@ -6,11 +6,13 @@
 
 pub mod event_log;
 mod found;
+mod ingress;
 pub mod manifests;
 mod observability;
 pub mod ready;
 pub mod rebuild;
 pub mod rules;
+mod workloads;
 
 use std::path::Path;
 

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 use crate::found::Found;
 pub use crate::found::Violation;
 use crate::manifests::Manifests;
+use crate::workloads::{Workload, containers, workloads};
 
 /// What the rules need besides the manifests.
 #[derive(Debug, Clone, Default)]
@@ -43,77 +44,12 @@ pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
         }
     }
     references(manifests, &workloads, context, &mut found);
-    ingress_backends(manifests, &mut found);
+    crate::ingress::backends(manifests, &mut found);
     crate::observability::alert_rules(manifests, &mut found);
     if context.production {
         production(manifests, &workloads, context, &mut found);
     }
     found.into_violations()
-}
-
-struct Workload<'a> {
-    kind: &'static str,
-    name: String,
-    replicas: Option<i32>,
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
-    pod: &'a PodSpec,
-}
-
-fn workloads(manifests: &Manifests) -> Vec<Workload<'_>> {
-    let deployments = manifests.deployments.iter().filter_map(|d| {
-        let spec = d.spec.as_ref()?;
-        Some(Workload {
-            kind: "Deployment",
-            name: d.metadata.name.clone().unwrap_or_default(),
-            replicas: spec.replicas,
-            labels: spec
-                .template
-                .metadata
-                .as_ref()?
-                .labels
-                .clone()
-                .unwrap_or_default(),
-            annotations: spec
-                .template
-                .metadata
-                .as_ref()?
-                .annotations
-                .clone()
-                .unwrap_or_default(),
-            pod: spec.template.spec.as_ref()?,
-        })
-    });
-    let stateful_sets = manifests.stateful_sets.iter().filter_map(|s| {
-        let spec = s.spec.as_ref()?;
-        Some(Workload {
-            kind: "StatefulSet",
-            name: s.metadata.name.clone().unwrap_or_default(),
-            replicas: spec.replicas,
-            labels: spec
-                .template
-                .metadata
-                .as_ref()?
-                .labels
-                .clone()
-                .unwrap_or_default(),
-            annotations: spec
-                .template
-                .metadata
-                .as_ref()?
-                .annotations
-                .clone()
-                .unwrap_or_default(),
-            pod: spec.template.spec.as_ref()?,
-        })
-    });
-    deployments.chain(stateful_sets).collect()
-}
-
-fn containers(pod: &PodSpec) -> impl Iterator<Item = &Container> {
-    pod.containers
-        .iter()
-        .chain(pod.init_containers.iter().flatten())
 }
 
 /// An image without its tag or digest.
@@ -355,61 +291,6 @@ fn references(
         let tls = ingress.spec.iter().flat_map(|s| s.tls.iter().flatten());
         for name in tls.filter_map(|t| t.secret_name.as_deref()) {
             secret(name, None, &object, found);
-        }
-    }
-}
-
-fn ingress_backends(manifests: &Manifests, found: &mut Found) {
-    for ingress in &manifests.ingresses {
-        let object = format!(
-            "Ingress {}",
-            ingress.metadata.name.as_deref().unwrap_or_default()
-        );
-        let Some(spec) = &ingress.spec else { continue };
-        let paths = spec
-            .rules
-            .iter()
-            .flatten()
-            .filter_map(|r| r.http.as_ref())
-            .flat_map(|h| h.paths.iter());
-        let backends = paths
-            .map(|p| &p.backend)
-            .chain(spec.default_backend.as_ref());
-        for backend in backends {
-            let Some(target) = &backend.service else {
-                found.add(
-                    "ingress-backends",
-                    &object,
-                    "a backend that is not a service",
-                );
-                continue;
-            };
-            let Some(service) = manifests
-                .services
-                .iter()
-                .find(|s| s.metadata.name.as_deref() == Some(target.name.as_str()))
-            else {
-                found.add(
-                    "ingress-backends",
-                    &object,
-                    format!("no service {}", target.name),
-                );
-                continue;
-            };
-            let ports = service.spec.iter().flat_map(|s| s.ports.iter().flatten());
-            let wanted = target.port.as_ref();
-            let matches = ports.clone().any(|p| match wanted {
-                Some(w) if w.number.is_some() => w.number == Some(p.port),
-                Some(w) => w.name.is_some() && w.name == p.name,
-                None => false,
-            });
-            if !matches {
-                found.add(
-                    "ingress-backends",
-                    &object,
-                    format!("service {} has no such port", target.name),
-                );
-            }
         }
     }
 }
