@@ -18,6 +18,7 @@ use common::replica::Replica;
 use common::service::Builder;
 use common::supervisor::Supervisor;
 use common::testing::{DEADLINE, Probe, drained, eventually, service_settings};
+use futures::StreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use tokio_util::sync::CancellationToken;
@@ -238,6 +239,50 @@ async fn a_handler_that_outlives_the_ack_wait_on_every_delivery_ends_as_a_dead_l
     assert!(
         reason.contains("deliveries") || reason.contains("gave up"),
         "{reason}"
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn deliveries_lost_to_a_crashed_replica_count_and_the_last_is_parked_before_any_work() {
+    let (bus, stop) = (test_bus().await, CancellationToken::new());
+    let config = ListenerConfig {
+        ack_wait: Duration::from_secs(1),
+        max_deliver: 3,
+        ..ListenerConfig::default()
+    };
+    let (consumer, _) = common::listener::bind(&bus, "orders", TicketCreated::SUBJECT, &config)
+        .await
+        .unwrap();
+    bus.publish(&ticket(1)).await.unwrap();
+
+    // A replica takes the message and dies before settling it, twice: the
+    // server redelivers each time the ack wait runs out.
+    for delivery in 1..config.max_deliver {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(1)
+            .expires(DEADLINE)
+            .messages()
+            .await
+            .unwrap();
+        let taken = batch.next().await.expect("a delivery").unwrap();
+        assert_eq!(taken.info().unwrap().delivered, delivery);
+    }
+    let runs = Arc::new(Mutex::new(0));
+    let counted = runs.clone();
+    start_with(&bus, config, &stop, move |_| {
+        *counted.lock().unwrap() += 1;
+        async { Ok(Outcome::applied()) }
+    })
+    .await;
+
+    let reason = dead_reason(&bus).await;
+    assert!(reason.contains("deliveries ran out"), "{reason}");
+    assert_eq!(
+        *runs.lock().unwrap(),
+        0,
+        "the handler ran on the last delivery"
     );
     stop.cancel();
 }
