@@ -17,6 +17,7 @@ use common::session::AuthUser;
 use common::{ApiError, ApiResult, AppJson, ErrorItem};
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
+use tracing::Instrument as _;
 
 use super::{AppState, PaymentView};
 use crate::domain::{PaymentToken, Verdict};
@@ -63,7 +64,11 @@ async fn create(
             return Ok((StatusCode::OK, AppJson(PaymentView::paid(payment))));
         }
         if let Some(attempt) = state.payments.lock(order_id, Utc::now() + LEASE).await? {
-            let charging = tokio::spawn(charge(state.clone(), attempt, token));
+            // Its own task, so a dropped connection cannot stop it half
+            // way; in the request's span, so payment.created continues
+            // the buyer's trace.
+            let charge = charge(state.clone(), attempt, token);
+            let charging = tokio::spawn(charge.instrument(tracing::Span::current()));
             return charging.await.map_err(|err| {
                 ApiError::Internal(anyhow::Error::new(err).context("the charge task failed"))
             })?;

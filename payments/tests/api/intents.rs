@@ -31,7 +31,7 @@ async fn a_charge_answered_too_late_is_read_back_and_a_retry_with_another_card_c
     let stripe_url = common::testing::servers()
         .stripe_url
         .expect("TEST_STRIPE_URL is set");
-    let proxy = StallingStripe::start(&stripe_url, Duration::from_secs(3)).await;
+    let proxy = StallingStripe::start(&stripe_url, Duration::from_secs(6)).await;
     let mut slow = settings();
     slow.stripe.api_base = proxy.url.clone();
     slow.stripe.timeout = Duration::from_secs(1);
@@ -54,6 +54,9 @@ async fn a_charge_answered_too_late_is_read_back_and_a_retry_with_another_card_c
     let retried = app.pay_with(&cookie, &order.id, &second_card).await;
 
     assert!(retried.status().is_success(), "{}", retried.status());
+    // The service gave up on the late answer and read the intent back: it
+    // knew of the payment while Stripe's answer was still held.
+    assert!(!proxy.released(), "the payment waited for the late answer");
     assert_eq!(
         app.charges(&order.id).await,
         [("succeeded".to_string(), 1250)],

@@ -18,12 +18,14 @@ struct Proxy {
     upstream: String,
     hold: Duration,
     held: Arc<AtomicBool>,
+    released: Arc<AtomicBool>,
     http: reqwest::Client,
 }
 
 /// A running proxy; it stops when dropped.
 pub struct StallingStripe {
     pub url: String,
+    released: Arc<AtomicBool>,
     stop: CancellationToken,
 }
 
@@ -37,10 +39,12 @@ impl StallingStripe {
     /// Passes requests on to `upstream`, holding the first confirmation's
     /// answer back for `hold`.
     pub async fn start(upstream: &str, hold: Duration) -> Self {
+        let released = Arc::new(AtomicBool::new(false));
         let proxy = Proxy {
             upstream: upstream.trim_end_matches('/').to_string(),
             hold,
             held: Arc::default(),
+            released: released.clone(),
             http: reqwest::Client::new(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -53,7 +57,16 @@ impl StallingStripe {
                 .with_graceful_shutdown(until.cancelled_owned())
                 .await
         });
-        Self { url, stop }
+        Self {
+            url,
+            released,
+            stop,
+        }
+    }
+
+    /// Whether the held answer has been let go.
+    pub fn released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
     }
 }
 
@@ -89,6 +102,7 @@ async fn pass_on(State(proxy): State<Proxy>, request: Request) -> Response {
     if path.ends_with("/confirm") && !proxy.held.swap(true, Ordering::SeqCst) {
         // Stripe has done it; the answer is late.
         tokio::time::sleep(proxy.hold).await;
+        proxy.released.store(true, Ordering::SeqCst);
     }
     let mut response = Response::builder().status(status);
     if let Some(content_type) = content_type {
