@@ -112,6 +112,22 @@ async fn a_purchase_is_one_trace_in_the_logs_and_spans_of_four_services() {
         })
         .await;
     }
+    // The charge runs in a task of its own; its payment.created still
+    // carries the buyer's trace to orders, as order.completed does to
+    // tickets.
+    for (service, consumer) in [
+        ("orders", "orders-payment-created"),
+        ("tickets", "tickets-order-completed"),
+    ] {
+        eventually(&format!("{consumer} to handle in the trace"), || async {
+            let log = platform.log_of(service);
+            let mut lines = log.lines();
+            lines
+                .any(|l| l.contains(consumer) && l.contains(trace))
+                .then_some(())
+        })
+        .await;
+    }
     for service in SERVICES {
         eventually(&format!("{service}'s spans of the trace"), || async {
             let bodies = exported.lock().unwrap();
