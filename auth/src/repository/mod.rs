@@ -114,7 +114,12 @@ impl Users {
             let changed = common::mongo::update_and_read(
                 &self.collection,
                 session,
-                doc! { "_id": id, "banned": !banned },
+                // Users from before bans have no `banned` field: not banned.
+                if banned {
+                    doc! { "_id": id, "banned": { "$ne": true } }
+                } else {
+                    doc! { "_id": id, "banned": true }
+                },
                 doc! { "$set": { "banned": banned, "banReason": reason }, "$inc": { "version": 1 } },
             )
             .await?;

@@ -121,6 +121,29 @@ async fn a_ban_refuses_sign_in_and_names_the_unknown_and_oneself() {
 }
 
 #[tokio::test]
+async fn a_user_stored_before_bans_existed_can_be_banned() {
+    let app = spawn_app().await;
+    let admin = app.signed_up(ADMIN).await;
+    app.signed_up("old@example.com").await;
+    let users = app.database.collection::<mongodb::bson::Document>("users");
+    users
+        .update_one(
+            mongodb::bson::doc! { "email": "old@example.com" },
+            mongodb::bson::doc! { "$unset": { "banned": "", "version": "" } },
+        )
+        .await
+        .unwrap();
+    let target = user_id(&app, &admin, "old@example.com").await;
+
+    let path = format!("/api/users/{target}/ban");
+    let banned = as_user(&app, reqwest::Method::POST, &path, Some(&admin)).await;
+
+    assert_eq!(banned.json::<Value>().await.unwrap()["banned"], true);
+    let refused = app.signin("old@example.com", "password123").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn a_ban_keeps_its_reason_and_a_reason_too_long_changes_nothing() {
     let app = spawn_app().await;
     let admin = app.signed_up(ADMIN).await;
