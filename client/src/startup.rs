@@ -1,6 +1,6 @@
 //! Builds the client: the API client and the pages.
 
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use common::health::Readiness;
 use common::service::{Application, Builder};
 use tokio_util::sync::CancellationToken;
@@ -28,7 +28,9 @@ pub async fn build(
         !settings.http.dev_mode,
         &settings.stripe_js_url,
     )?;
-    let pages = routes::router(state).layer(from_fn_with_state(guard, security::guard));
+    let pages = routes::router(state)
+        .layer(from_fn(crate::api::pass_cookies_back))
+        .layer(from_fn_with_state(guard, security::guard));
     let app = Builder::bind("client", &settings.http, shutdown).await?;
     Ok(app.pages(pages, Readiness::new()))
 }

@@ -1,10 +1,15 @@
 //! The services' APIs as the client calls them: every call carries the
 //! browser's session cookie and address, and the `Set-Cookie` headers of
-//! the answer are kept to be passed back to the browser.
+//! the answer are passed back to the browser with the page (an API that
+//! clears a stale session cookie clears it in the browser too).
 
 mod models;
 
+use axum::extract::Request;
 use axum::http::HeaderValue;
+use axum::http::header::SET_COOKIE;
+use axum::middleware::Next;
+use axum::response::Response;
 use common::ErrorItem;
 use common::error::ErrorBody;
 use common::session::SessionUser;
@@ -35,6 +40,28 @@ pub enum Failure {
     /// Anything else: an API down, or an answer we cannot read.
     #[error(transparent)]
     Broken(#[from] anyhow::Error),
+}
+
+tokio::task_local! {
+    /// The `Set-Cookie`s the APIs answered while one page was made.
+    static PASSED_BACK: std::cell::RefCell<Vec<HeaderValue>>;
+}
+
+/// A layer's function: every `Set-Cookie` the APIs answered while the page
+/// was made goes to the browser with it, once.
+pub async fn pass_cookies_back(request: Request, next: Next) -> Response {
+    let made = async {
+        let response = next.run(request).await;
+        (PASSED_BACK.with(|kept| kept.take()), response)
+    };
+    let (cookies, mut response) = PASSED_BACK.scope(Default::default(), made).await;
+    for cookie in cookies {
+        let headers = response.headers_mut();
+        if !headers.get_all(SET_COOKIE).iter().any(|set| *set == cookie) {
+            headers.append(SET_COOKIE, cookie);
+        }
+    }
+    response
 }
 
 /// A successful answer, the cookies it sets, and the next page's cursor.
@@ -114,12 +141,14 @@ impl Api {
             .await
             .map_err(|err| anyhow::Error::new(err).context(format!("{method} {path} failed")))?;
         let status = response.status();
-        let set_cookies = response
+        let set_cookies: Vec<HeaderValue> = response
             .headers()
             .get_all(reqwest::header::SET_COOKIE)
             .iter()
             .filter_map(|value| HeaderValue::from_bytes(value.as_bytes()).ok())
             .collect();
+        // Outside a page (no scope) there is no browser to pass them to.
+        let _ = PASSED_BACK.try_with(|kept| kept.borrow_mut().extend(set_cookies.iter().cloned()));
         let next = next_cursor(response.headers());
         let bytes = response
             .bytes()

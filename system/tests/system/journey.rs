@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use common::testing::eventually;
 use reqwest::StatusCode;
 use serde_json::json;
 use system::Platform;
@@ -59,4 +60,28 @@ async fn a_ticket_is_sold_bought_and_paid_through_the_proxy() {
 
     replicas_agree(&platform, ("tickets", "tickets"), ("orders", "tickets")).await;
     replicas_agree(&platform, ("orders", "orders"), ("payments", "orders")).await;
+
+    // The buyer signs out; their old cookie, replayed on a page, is
+    // cleared in the browser by the client that showed the page.
+    let cookie = buyer.session_cookie(&platform.url);
+    let signed_out = buyer
+        .post("/api/users/signout", &serde_json::json!({}))
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::OK);
+    let page = eventually("the page to clear the ended session", || async {
+        let page = reqwest::Client::new()
+            .get(format!("{}/", platform.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let clears = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().is_ok_and(|c| c.starts_with("session=;")));
+        clears.then_some(page)
+    })
+    .await;
+    assert_eq!(page.status(), StatusCode::OK);
 }
