@@ -104,6 +104,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                         s.same,
                         s.unknown
                     );
+                    for (seq, why) in &report.unreadable {
+                        println!("  left out event {seq}, which cannot be replayed: {why}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(err) => {

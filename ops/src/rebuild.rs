@@ -49,6 +49,9 @@ pub fn definition(service: &str) -> Option<Definition> {
 #[derive(Debug, Default)]
 pub struct Report {
     pub events: usize,
+    /// Events that could not be replayed (they do not decode: their
+    /// listeners parked them too), by sequence, with why. Left out.
+    pub unreadable: Vec<(u64, String)>,
     pub records: usize,
     pub passes: usize,
     pub switched: Switched,
@@ -82,7 +85,8 @@ pub async fn rebuild(
         .ok()
         .and_then(Result::ok)
         .with_context(|| {
-            format!("cannot reach MongoDB at {mongo_uri}: is the platform running?")
+            let at = redacted(mongo_uri);
+            format!("cannot reach MongoDB at {at}: is the platform running?")
         })?;
     let live = db.collection::<Document>(definition.collection);
     let mut replay = Replay::default();
@@ -105,8 +109,11 @@ pub async fn rebuild(
         }
         events.sort_by_key(|(seq, _, _)| *seq);
         for (seq, subject, payload) in &events {
-            (definition.replay)(&mut replay, subject, payload)
-                .with_context(|| format!("event {seq} ({subject}) cannot be replayed"))?;
+            if let Err(err) = (definition.replay)(&mut replay, subject, payload) {
+                report
+                    .unreadable
+                    .push((*seq, format!("{subject}: {err:#}")));
+            }
         }
         report.events += events.len();
         from = end + 1;
@@ -122,6 +129,18 @@ pub async fn rebuild(
     bail!("the live replica kept moving on for {PASSES} passes; try again when it is quieter")
 }
 
+/// A connection string without its user and password, to print.
+pub fn redacted(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_string();
+    };
+    let hosts = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match hosts.rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => uri.to_string(),
+    }
+}
+
 fn add(total: &Switched, pass: &Switched) -> Switched {
     Switched {
         inserted: total.inserted + pass.inserted,
@@ -135,6 +154,18 @@ fn add(total: &Switched, pass: &Switched) -> Switched {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_string_is_printed_without_its_credentials() {
+        assert_eq!(
+            redacted("mongodb://orders:s3cret@db-0,db-1/?replicaSet=rs"),
+            "mongodb://***@db-0,db-1/?replicaSet=rs"
+        );
+        assert_eq!(
+            redacted("mongodb://127.0.0.1:27017/"),
+            "mongodb://127.0.0.1:27017/"
+        );
+    }
 
     #[test]
     fn a_log_that_starts_after_its_first_event_is_refused() {
