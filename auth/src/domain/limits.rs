@@ -19,13 +19,32 @@ pub fn locked_for(failures: u32, since: DateTime<Utc>, now: DateTime<Utc>) -> Op
     (failures >= FAILURES && now < ends).then(|| (ends - now).to_std().unwrap_or_default())
 }
 
-/// The minute `now` falls in, as a key, and how long until the next.
-pub fn minute(now: DateTime<Utc>) -> (i64, Duration) {
-    let seconds = now.timestamp();
-    (
-        seconds / 60,
-        Duration::from_secs((60 - seconds % 60) as u64),
-    )
+/// What a sign-in for an email may do, given its settled failures and the
+/// sign-ins for it still being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Check the password.
+    Go,
+    /// Five failures: refused until the window has passed.
+    Locked(Duration),
+    /// So many checks already under way that, were they all to fail, this
+    /// one would be past the limit: try again in a moment.
+    Crowded,
+}
+
+/// Decides a sign-in for an email with `failures` settled since `since` and
+/// `checking` others under way. Guesses sent at once are held to the same
+/// five as guesses sent one by one.
+pub fn attempt(failures: u32, checking: u32, since: DateTime<Utc>, now: DateTime<Utc>) -> Attempt {
+    let window = chrono::Duration::from_std(WINDOW).unwrap_or_default();
+    let failures = if now < since + window { failures } else { 0 };
+    if let Some(wait) = locked_for(failures, since, now) {
+        Attempt::Locked(wait)
+    } else if failures.saturating_add(checking) >= FAILURES {
+        Attempt::Crowded
+    } else {
+        Attempt::Go
+    }
 }
 
 /// What people are told while locked out: whole minutes, rounded up.
@@ -81,6 +100,19 @@ mod tests {
     }
 
     #[test]
+    fn given_four_failures_and_one_check_under_way_then_a_fifth_guess_waits() {
+        assert_eq!(attempt(4, 0, at(0), at(1)), Attempt::Go);
+        assert_eq!(attempt(4, 1, at(0), at(1)), Attempt::Crowded);
+        assert_eq!(attempt(0, 5, at(0), at(1)), Attempt::Crowded);
+    }
+
+    #[test]
+    fn given_five_failures_then_every_attempt_is_locked_out() {
+        assert!(matches!(attempt(5, 0, at(0), at(1)), Attempt::Locked(_)));
+        assert_eq!(attempt(5, 0, at(0), at(15 * 60)), Attempt::Go);
+    }
+
+    #[test]
     fn the_lockout_is_told_in_whole_minutes() {
         assert_eq!(
             lockout_message(Duration::from_secs(61)),
@@ -90,12 +122,6 @@ mod tests {
             lockout_message(Duration::from_secs(30)),
             "Too many attempts, try again in 1 minute"
         );
-    }
-
-    #[test]
-    fn a_minute_is_keyed_and_says_how_long_is_left_of_it() {
-        let (key, left) = minute(DateTime::from_timestamp(120 + 45, 0).unwrap());
-        assert_eq!((key, left), (2, Duration::from_secs(15)));
     }
 
     #[test]

@@ -49,59 +49,47 @@ impl Attempts {
         Ok(())
     }
 
-    /// How long `email` is locked for, if it is.
-    pub async fn locked(
+    /// Counts a sign-in for `email` as under way before its password is
+    /// checked, so that guesses sent at once are counted at once too, and
+    /// decides it (`limits::attempt`). One that may go must be settled
+    /// with `checked`; the others are settled here.
+    pub async fn attempt(
         &self,
         email: &str,
         now: DateTime<Utc>,
-    ) -> mongodb::error::Result<Option<Duration>> {
-        let Some(row) = self.failures.find_one(doc! { "_id": email }).await? else {
-            return Ok(None);
+    ) -> mongodb::error::Result<limits::Attempt> {
+        let (row, since) = count(&self.failures, email, "checking", WINDOW, now).await?;
+        let number = |field| {
+            let value = row.get_i32(field).map(i64::from).or(row.get_i64(field));
+            u32::try_from(value.unwrap_or(0)).unwrap_or(0)
         };
-        let count = row
-            .get_i32("count")
-            .map(|c| c as u32)
-            .or(row.get_i64("count").map(|c| c as u32))
-            .unwrap_or(0);
-        let since = row
-            .get_datetime("since")
-            .ok()
-            .and_then(|d| DateTime::from_timestamp_millis(d.timestamp_millis()))
-            .unwrap_or(now);
-        Ok(limits::locked_for(count, since, now))
-    }
-
-    /// Counts a failed sign-in for `email`; a count past its window starts again.
-    pub async fn failed(&self, email: &str, now: DateTime<Utc>) -> mongodb::error::Result<()> {
-        let window_start = now - chrono::Duration::from_std(WINDOW).unwrap_or_default();
-        let counted = self
-            .failures
-            .update_one(
-                doc! { "_id": email, "since": { "$gt": at(window_start) } },
-                doc! { "$inc": { "count": 1 } },
-            )
-            .await?;
-        if counted.matched_count == 0 {
-            let expires = now + chrono::Duration::from_std(WINDOW).unwrap_or_default();
-            self.failures
-                .update_one(
-                    doc! { "_id": email },
-                    doc! { "$set": { "count": 1, "since": at(now), "expiresAt": at(expires) } },
-                )
-                .upsert(true)
-                .await?;
+        let others = number("checking").saturating_sub(1);
+        let decided = limits::attempt(number("count"), others, since, now);
+        if decided != limits::Attempt::Go {
+            self.checked(email, Checked::NotTried).await?;
         }
+        Ok(decided)
+    }
+
+    /// Settles a sign-in that `attempt` let go: a failure is counted, a
+    /// success forgets the email's failures.
+    pub async fn checked(&self, email: &str, checked: Checked) -> mongodb::error::Result<()> {
+        let change = match checked {
+            Checked::Succeeded => {
+                self.failures.delete_one(doc! { "_id": email }).await?;
+                return Ok(());
+            }
+            Checked::Failed => doc! { "$inc": { "checking": -1, "count": 1 } },
+            Checked::NotTried => doc! { "$inc": { "checking": -1 } },
+        };
+        self.failures
+            .update_one(doc! { "_id": email, "checking": { "$gt": 0 } }, change)
+            .await?;
         Ok(())
     }
 
-    /// A sign-in succeeded: the email's failures are forgotten.
-    pub async fn succeeded(&self, email: &str) -> mongodb::error::Result<()> {
-        self.failures.delete_one(doc! { "_id": email }).await?;
-        Ok(())
-    }
-
-    /// Counts an attempt from `address` this minute; how long to wait if it
-    /// is one more than `per_minute` allows.
+    /// Counts an attempt from `address` in the minute since its first; how
+    /// long to wait if it is one more than `per_minute` allows.
     pub async fn from_address(
         &self,
         address: &str,
@@ -111,31 +99,79 @@ impl Attempts {
         if per_minute == 0 {
             return Ok(None);
         }
-        let (minute, left) = limits::minute(now);
-        let expires = now + chrono::Duration::from_std(left).unwrap_or_default();
-        let key = format!("{address}@{minute}");
-        let count = || {
-            self.addresses
-                .find_one_and_update(
-                    doc! { "_id": &key },
-                    doc! { "$inc": { "count": 1 }, "$setOnInsert": { "expiresAt": at(expires) } },
-                )
-                .upsert(true)
-                .return_document(ReturnDocument::After)
-        };
-        let row = match count().await {
-            // Two replicas made the minute's row at once: the other's stands.
-            Err(err) if common::mongo::is_duplicate_key(&err) => count().await?,
-            other => other?,
-        };
-        let count = row
-            .and_then(|row| {
-                row.get_i32("count")
-                    .map(i64::from)
-                    .or(row.get_i64("count"))
-                    .ok()
-            })
+        let (row, since) = count(&self.addresses, address, "count", MINUTE, now).await?;
+        let tries = row
+            .get_i32("count")
+            .map(i64::from)
+            .or(row.get_i64("count"))
             .unwrap_or(1);
-        Ok((count > i64::from(per_minute)).then_some(left))
+        let until = since + chrono::Duration::from_std(MINUTE).unwrap_or_default();
+        let wait = (until - now).to_std().unwrap_or_default();
+        Ok((tries > i64::from(per_minute)).then_some(wait))
     }
+}
+
+/// The window an address's attempts are counted in.
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// How a sign-in that was let go ended.
+pub enum Checked {
+    Succeeded,
+    Failed,
+    /// Auth was too busy to check it.
+    NotTried,
+}
+
+/// Adds one to `field` of `key`'s row in the window that began with its
+/// first attempt (a window past its end starts again): the row after it,
+/// and when the window began. One atomic update each, so attempts at once
+/// on any replica are all counted.
+async fn count(
+    collection: &Collection<Document>,
+    key: &str,
+    field: &str,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> mongodb::error::Result<(Document, DateTime<Utc>)> {
+    let window = chrono::Duration::from_std(window).unwrap_or_default();
+    let in_window = || {
+        collection
+            .find_one_and_update(
+                doc! { "_id": key, "since": { "$gt": at(now - window) } },
+                doc! { "$inc": { field: 1 } },
+            )
+            .return_document(ReturnDocument::After)
+    };
+    let fresh = doc! { field: 1, "since": at(now), "expiresAt": at(now + window) };
+    let row = match in_window().await? {
+        Some(row) => Some(row),
+        None => {
+            let restarted = collection
+                .find_one_and_update(
+                    doc! { "_id": key, "since": { "$lte": at(now - window) } },
+                    doc! { "$set": fresh.clone() },
+                )
+                .await?;
+            match restarted {
+                Some(_) => Some(fresh.clone()),
+                None => {
+                    let mut first = doc! { "_id": key };
+                    first.extend(fresh.clone());
+                    match collection.insert_one(first).await {
+                        Ok(_) => Some(fresh.clone()),
+                        // Another attempt made the row first: count on it.
+                        Err(err) if common::mongo::is_duplicate_key(&err) => in_window().await?,
+                        Err(err) => return Err(err),
+                    }
+                }
+            }
+        }
+    };
+    let row = row.unwrap_or(fresh);
+    let since = row
+        .get_datetime("since")
+        .ok()
+        .and_then(|d| DateTime::from_timestamp_millis(d.timestamp_millis()))
+        .unwrap_or(now);
+    Ok((row, since))
 }

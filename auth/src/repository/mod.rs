@@ -13,7 +13,7 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
-pub use attempts::Attempts;
+pub use attempts::{Attempts, Checked};
 
 use crate::domain::{Email, PasswordHash};
 

@@ -13,8 +13,9 @@ use common::session::SessionUser;
 use common::{ApiError, ApiResult, AppJson};
 
 use super::{AppState, Credentials, busy, limit_address};
-use crate::domain::limits;
+use crate::domain::limits::{self, Attempt};
 use crate::domain::{Email, PasswordHash};
+use crate::repository::{Checked, UserRecord};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/users/signin", post(signin))
@@ -33,30 +34,42 @@ async fn signin(
     }
     limit_address(&state, &headers).await?;
     let now = Utc::now();
-    if let Some(wait) = state.attempts.locked(email.as_str(), now).await? {
-        return Err(ApiError::TooMany {
-            retry_after: wait.as_secs(),
-            message: limits::lockout_message(wait),
-        });
+    match state.attempts.attempt(email.as_str(), now).await? {
+        Attempt::Go => {}
+        Attempt::Locked(wait) => {
+            return Err(ApiError::TooMany {
+                retry_after: wait.as_secs(),
+                message: limits::lockout_message(wait),
+            });
+        }
+        Attempt::Crowded => return Err(ApiError::Busy { retry_after: 1 }),
     }
-    let user = state.users.find_by_email(&email).await?;
-    let hash = match &user {
-        Some(user) => PasswordHash::from_stored(user.password_hash.clone()),
-        None => state.decoy_hash.clone(),
+    let checked = check(&state, &email, body.password).await;
+    let settled = match &checked {
+        Ok(Some(_)) => Checked::Succeeded,
+        Ok(None) => Checked::Failed,
+        Err(_) => Checked::NotTried,
     };
-    let matches = hash
-        .verify(body.password, &state.hasher)
-        .await
-        .map_err(busy)??;
-    let Some(user) = user.filter(|_| matches) else {
-        state.attempts.failed(email.as_str(), now).await?;
+    state.attempts.checked(email.as_str(), settled).await?;
+    let Some(user) = checked? else {
         return Err(ApiError::bad_request("Invalid credentials"));
     };
-    state.attempts.succeeded(email.as_str()).await?;
     if user.banned {
         return Err(ApiError::Suspended);
     }
     let user = state.admins.session_user(&user);
     let cookie = state.sessions.cookie_for(&user)?;
     Ok((jar.add(cookie), AppJson(user)))
+}
+
+/// The user whose password this is, if any: an unknown email is checked
+/// against a decoy hash, so that both take about the same time.
+async fn check(state: &AppState, email: &Email, password: String) -> ApiResult<Option<UserRecord>> {
+    let user = state.users.find_by_email(email).await?;
+    let hash = match &user {
+        Some(user) => PasswordHash::from_stored(user.password_hash.clone()),
+        None => state.decoy_hash.clone(),
+    };
+    let matches = hash.verify(password, &state.hasher).await.map_err(busy)??;
+    Ok(user.filter(|_| matches))
 }

@@ -228,6 +228,31 @@ async fn five_failed_sign_ins_lock_an_email_on_every_replica_the_right_password_
 }
 
 #[tokio::test]
+async fn guesses_sent_all_at_once_to_two_replicas_get_five_tries_between_them() {
+    let first = spawn_app().await;
+    let second = start(first.settings.clone()).await;
+    first.signed_up("guessed@example.com").await;
+
+    let guesses = (0..20).map(|n| {
+        let app = if n % 2 == 0 { &first } else { &second };
+        async move {
+            app.signin("guessed@example.com", "wrong-password")
+                .await
+                .status()
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+
+    let tried = answers
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    assert!(tried <= 5, "{tried} guesses were checked: {answers:?}");
+    let right = first.signin("guessed@example.com", "password123").await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS, "{answers:?}");
+}
+
+#[tokio::test]
 async fn an_address_is_limited_across_replicas_and_other_addresses_are_not() {
     let mut limited = settings();
     limited.attempts_per_minute = 3;
