@@ -34,8 +34,13 @@ expect GET /api/tickets 200 '[]'
 expect GET /api/orders 401 '{"errors":[{"message":"Not authorized"}]}'
 expect POST /api/payments 401 '{"errors":[{"message":"Not authorized"}]}'
 expect GET /metrics 404 '{"errors":[{"message":"Not found"}]}'
-# Prometheus scrapes all six services.
-targets=$(curl -sS "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active") || fail "Prometheus does not answer"
+# Prometheus scrapes all six services. Ready is not yet discovered: it hands
+# the scrape its targets some seconds after it starts.
+for ((i = 0; i < 300; i++)); do
+  targets=$(curl -sS "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active") || fail "Prometheus does not answer"
+  [ "$(grep -o '"scrapeUrl"' <<<"$targets" | wc -l)" = 6 ] && break
+  sleep 0.1
+done
 [ "$(grep -o '"scrapeUrl"' <<<"$targets" | wc -l)" = 6 ] || fail "Prometheus scrapes other than the six services: $targets"
 
 pids=$(awk '{print $1}' "$STATE_DIR/pids")
