@@ -87,9 +87,13 @@ impl Builder {
         self.api(routes, readiness)
     }
 
-    /// An API: unknown routes answer 404 in the error shape.
+    /// An API: unknown routes answer 404 in the error shape, and browsers
+    /// may change things only from the platform's own pages.
     pub fn api(self, routes: Router, readiness: Readiness) -> Application {
-        self.pages(routes.fallback(not_found), readiness)
+        let routes = routes
+            .fallback(not_found)
+            .layer(axum::middleware::from_fn(crate::http::same_origin_only));
+        self.pages(routes, readiness)
     }
 
     /// Routes that bring their own fallback (the web client's HTML pages).

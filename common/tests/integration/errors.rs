@@ -44,6 +44,34 @@ async fn an_unexpected_error_is_a_500_without_its_cause() {
 }
 
 #[tokio::test]
+async fn a_browser_s_change_from_another_site_or_a_sibling_subdomain_is_refused() {
+    let (address, _stop) = spawn(Router::new().route("/echo", post(echo)), Readiness::new()).await;
+    let send = |site: Option<&'static str>| {
+        let mut request = reqwest::Client::new()
+            .post(format!("{address}/echo"))
+            .json(&serde_json::json!({ "n": 1 }));
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send()
+    };
+
+    for site in ["cross-site", "same-site"] {
+        let refused = send(Some(site)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{site}");
+        let body: ErrorBody = refused.json().await.unwrap();
+        assert_eq!(body.errors[0].message, "Forbidden");
+    }
+    for site in [Some("same-origin"), Some("none"), None] {
+        assert_eq!(
+            send(site).await.unwrap().status(),
+            StatusCode::OK,
+            "{site:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_route_is_a_404_in_the_error_shape() {
     let (address, _stop) = spawn(Router::new(), Readiness::new()).await;
 
