@@ -229,7 +229,7 @@ impl Dispatch {
                 .await;
             let forget = match outcome {
                 Ok(Outcome::Applied { opens }) => {
-                    crate::metrics::handled(&consumer, "applied_from_inbox");
+                    crate::metrics::handled(&consumer, "applied");
                     tracing::info!(
                         subject = row.subject,
                         message_id = row.message_id,

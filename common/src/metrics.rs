@@ -115,7 +115,9 @@ pub fn published(subject: &str) {
 }
 
 /// One event handled by `consumer`, and how it ended: `applied`,
-/// `duplicate`, `early`, `applied_from_inbox`, `retried`, `dead_lettered`.
+/// `duplicate`, `early`, `retried`, `dead_lettered`. An early event counts
+/// as `early` when it is kept and as `applied` when it applies from the
+/// inbox, so `applied` is every event that took effect.
 pub fn handled(consumer: &str, outcome: &'static str) {
     handled_by(consumer, outcome, 1);
 }
