@@ -153,11 +153,12 @@ async fn charge_locked(
                 error = format!("{err:#}"),
                 "the confirmation's outcome is unknown; reading the intent back"
             );
-            state
-                .stripe
-                .intent(&intent_id)
-                .await
-                .map_err(ApiError::Internal)?
+            // Stripe does not answer: the buyer may try again; the intent
+            // is read back then, or by the reconciler.
+            state.stripe.intent(&intent_id).await.map_err(|err| {
+                tracing::error!(error = format!("{err:#}"), "cannot read the intent back");
+                ApiError::Unavailable
+            })?
         }
     };
     payments.note_intent(order.id, &intent).await?;
