@@ -24,14 +24,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !has_json_content_type(&req) {
-            return Err(ApiError::bad_request(
-                "Expected a JSON body (Content-Type: application/json)",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
+        let bytes = json_body(req, state).await?;
         parse(&bytes).map(AppJson)
     }
 }
@@ -49,14 +42,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !has_json_content_type(&req) {
-            return Err(ApiError::bad_request(
-                "Expected a JSON body (Content-Type: application/json)",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
+        let bytes = json_body(req, state).await?;
         parse(&bytes).map(|value| AppJsonWithRaw(value, bytes))
     }
 }
@@ -65,6 +51,18 @@ impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
+}
+
+/// The body of a request that says it is JSON.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !has_json_content_type(&req) {
+        return Err(ApiError::bad_request(
+            "Expected a JSON body (Content-Type: application/json)",
+        ));
+    }
+    Bytes::from_request(req, state)
+        .await
+        .map_err(body_rejection)
 }
 
 fn has_json_content_type(req: &Request) -> bool {
