@@ -8,3 +8,4 @@ mod helpers;
 mod metrics;
 mod mongo;
 mod outbox;
+mod revocations;
