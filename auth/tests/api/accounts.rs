@@ -282,6 +282,31 @@ async fn an_address_is_limited_across_replicas_and_other_addresses_are_not() {
 }
 
 #[tokio::test]
+async fn sign_ups_from_one_address_are_limited_and_the_refused_one_makes_no_user() {
+    let mut limited = settings();
+    limited.attempts_per_minute = 3;
+    let app = start(limited).await;
+    let sign_up = |n: u32| {
+        app.client
+            .post(format!("{}/api/users/signup", app.address))
+            .header("x-forwarded-for", "203.0.113.20")
+            .json(&json!({ "email": format!("crowd{n}@example.com"), "password": "password123" }))
+            .send()
+    };
+
+    for n in 0..3 {
+        assert_eq!(sign_up(n).await.unwrap().status(), StatusCode::CREATED);
+    }
+    let refused = sign_up(3).await.unwrap();
+
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    assert_eq!(app.user_count().await, 3);
+}
+
+#[tokio::test]
 async fn a_tampered_or_ended_cookie_is_cleared_by_the_answer() {
     let app = spawn_app().await;
     let session = app.signed_up("stale@example.com").await;
