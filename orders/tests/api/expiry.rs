@@ -7,7 +7,10 @@ use std::time::Duration;
 use common::events::OrderCancelled;
 use common::testing::Probe;
 
-use crate::helpers::{spawn_app_with, user};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{errors, spawn_app_with, user};
 
 fn expires_at(order: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     order["expiresAt"].as_str().unwrap().parse().unwrap()
@@ -62,4 +65,27 @@ async fn an_order_whose_expiry_is_never_announced_is_expired_by_the_sweep() {
     assert!(common::testing::published_at(&message) >= expires_at(&order));
     app.order_in(&buyer, id, "cancelled").await;
     app.ordered(&next, &ticket.id).await;
+}
+
+#[tokio::test]
+async fn a_buyer_whose_hold_expired_cannot_hold_that_ticket_again_at_once() {
+    let app = spawn_app_with(|settings| settings.expiration_window = Duration::from_secs(3)).await;
+    let ticket = app.seeded_ticket().await;
+    let (buyer, _) = user();
+    let order = app.ordered(&buyer, &ticket.id).await;
+    let id = order["id"].as_str().unwrap();
+
+    app.expire(id).await;
+    app.order_in(&buyer, id, "cancelled").await;
+
+    let items = errors(
+        app.place(Some(&buyer), &json!({ "ticketId": ticket.id }))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        items[0].0.starts_with("You held this ticket a moment ago"),
+        "{items:?}"
+    );
 }
