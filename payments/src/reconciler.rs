@@ -55,11 +55,13 @@ impl Reconciler {
         {
             if let Err(err) = self.read_back(&record).await {
                 tracing::warn!(order_id = %record.order_id, error = format!("{err:#}"), "cannot read an intent back");
+                self.payments.put_back(record.order_id).await?;
             }
         }
         for record in self.payments.intents_to_cancel(BATCH).await? {
             if let Err(err) = self.call_off(&record).await {
                 tracing::warn!(order_id = %record.order_id, error = format!("{err:#}"), "cannot cancel an intent");
+                self.payments.put_back(record.order_id).await?;
             }
         }
         Ok(())

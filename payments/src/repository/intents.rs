@@ -145,10 +145,25 @@ impl Payments {
             .await
     }
 
-    /// Intents to call off at Stripe: their orders ended unpaid.
+    /// Notes that Stripe could not be asked about the order's intent now:
+    /// it goes to the back of the reconciler's queues, so one that keeps
+    /// failing waits its turn instead of holding up the others.
+    pub async fn put_back(&self, order_id: ObjectId) -> mongodb::error::Result<()> {
+        self.intents
+            .update_one(
+                doc! { "_id": order_id },
+                doc! { "$set": { "checkedAt": bson::DateTime::now() } },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Intents to call off at Stripe, longest unasked first: their orders
+    /// ended unpaid.
     pub async fn intents_to_cancel(&self, limit: i64) -> mongodb::error::Result<Vec<IntentRecord>> {
         self.intents
             .find(doc! { "cancelDue": true, "intentId": { "$ne": null } })
+            .sort(doc! { "checkedAt": 1 })
             .limit(limit)
             .await?
             .try_collect()

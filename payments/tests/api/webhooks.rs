@@ -181,3 +181,37 @@ async fn the_intent_of_an_order_cancelled_unpaid_is_cancelled_at_stripe() {
     .await;
     assert!(app.payment_for(&order.id).await.is_none());
 }
+
+#[tokio::test]
+async fn an_intent_stripe_cannot_be_asked_about_goes_to_the_back_of_the_reconciler_s_queue() {
+    let app = spawn_app().await;
+    let open = |n: u8| payments::stripe::Intent {
+        id: format!("pi_queue_{n}"),
+        status: payments::domain::IntentStatus::RequiresAction,
+        client_secret: None,
+        amount: 1250,
+        order_id: None,
+        last_error: None,
+    };
+    let (first, second) = (
+        mongodb::bson::oid::ObjectId::new(),
+        mongodb::bson::oid::ObjectId::new(),
+    );
+    for (order, n) in [(first, 1), (second, 2)] {
+        let until = chrono::Utc::now();
+        app.payments
+            .lock(order, until)
+            .await
+            .unwrap()
+            .expect("the lock");
+        app.payments.note_intent(order, &open(n)).await.unwrap();
+    }
+    let due = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let head = |limit| app.payments.unsettled_intents(due, limit);
+    assert_eq!(head(1).await.unwrap()[0].order_id, first);
+
+    app.payments.put_back(first).await.unwrap();
+
+    assert_eq!(head(1).await.unwrap()[0].order_id, second);
+    assert_eq!(head(10).await.unwrap().len(), 2, "put back, not dropped");
+}
