@@ -1,4 +1,5 @@
-//! `ops check`, `ops wait-ready`, `ops dead-letters`, `ops redeliver`.
+//! `ops check`, `ops wait-ready`, `ops dead-letters`, `ops redeliver`,
+//! `ops rebuild`.
 //! Exit codes: 0 done, 1 something was refused or failed, 2 the platform
 //! (or the cluster) could not be reached.
 
@@ -43,11 +44,17 @@ enum Command {
         /// Every dead letter of this consumer.
         #[arg(long)]
         consumer: Option<String>,
+        /// One JSON array, an entry per dead letter, instead of lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Rebuilds a service's replica from the whole log while it serves (MONGO_URI, MONGO_DB).
     Rebuild {
         #[arg(value_parser = ["orders", "payments"])]
         service: String,
+        /// One JSON object instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
     /// Waits until every Deployment and StatefulSet of a namespace is ready.
     WaitReady {
@@ -79,7 +86,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rebuild { service } => {
+        Command::Rebuild { service, json } => {
             let Some(log) = reach().await else {
                 return Ok(ExitCode::from(UNREACHABLE));
             };
@@ -90,6 +97,27 @@ async fn main() -> anyhow::Result<ExitCode> {
             };
             let database = std::env::var("MONGO_DB").unwrap_or_else(|_| service.clone());
             match ops::rebuild::rebuild(&log, &mongo_uri, &database, definition).await {
+                Ok(report) if json => {
+                    let s = &report.switched;
+                    let left_out: Vec<_> = report
+                        .unreadable
+                        .iter()
+                        .map(|(seq, why)| serde_json::json!({ "seq": seq, "why": why }))
+                        .collect();
+                    let said = serde_json::json!({
+                        "service": service,
+                        "events": report.events,
+                        "records": report.records,
+                        "passes": report.passes,
+                        "inserted": s.inserted,
+                        "updated": s.updated,
+                        "same": s.same,
+                        "unknown": s.unknown,
+                        "left_out": left_out,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&said)?);
+                    Ok(ExitCode::SUCCESS)
+                }
                 Ok(report) => {
                     let s = &report.switched;
                     println!(
@@ -116,7 +144,11 @@ async fn main() -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Redeliver { seqs, consumer } => {
+        Command::Redeliver {
+            seqs,
+            consumer,
+            json,
+        } => {
             let Some(log) = reach().await else {
                 return Ok(ExitCode::from(UNREACHABLE));
             };
@@ -128,14 +160,26 @@ async fn main() -> anyhow::Result<ExitCode> {
                 None => seqs,
             };
             let mut refused = 0;
+            let mut said = Vec::new();
             for seq in seqs {
                 match log.redeliver(seq).await {
+                    Ok(subject) if json => {
+                        said.push(serde_json::json!({ "seq": seq, "redelivered": true, "subject": subject }));
+                    }
                     Ok(subject) => println!("{seq}: redelivered on {subject}"),
                     Err(err) => {
-                        eprintln!("{seq}: {err:#}");
+                        if json {
+                            let why = format!("{err:#}");
+                            said.push(serde_json::json!({ "seq": seq, "redelivered": false, "error": why }));
+                        } else {
+                            eprintln!("{seq}: {err:#}");
+                        }
                         refused += 1;
                     }
                 }
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&said)?);
             }
             Ok(if refused == 0 {
                 ExitCode::SUCCESS

@@ -102,10 +102,14 @@ async fn a_poisoned_message_is_listed_fixed_redelivered_and_applied_once() {
     assert_eq!(holder.get_str("orderId").unwrap(), order_id);
     replicas_agree(&platform, ("tickets", "tickets"), ("orders", "tickets")).await;
 
-    let again = ops(&platform, &["redeliver", &seq]);
+    let again = ops(&platform, &["redeliver", &seq, "--json"]);
     assert_eq!(
         again.status.code(),
         Some(1),
         "a dead letter redelivered is gone"
     );
+    let said: Vec<Value> = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0]["seq"].to_string(), seq);
+    assert_eq!(said[0]["redelivered"], false);
 }
