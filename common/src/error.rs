@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 /// One entry of the error shape. `field` names the input that is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"message": "Title is required", "field": "title"}))]
 pub struct ErrorItem {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,7 +32,7 @@ impl ErrorItem {
 }
 
 /// The body of every error response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub errors: Vec<ErrorItem>,
 }
@@ -63,6 +64,9 @@ pub enum ApiError {
     /// 404: unknown resource or route.
     #[error("not found")]
     NotFound,
+    /// 405: a route that does not take this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 413: a body over the size limit.
     #[error("body too large")]
     PayloadTooLarge,
@@ -103,6 +107,7 @@ impl ApiError {
             Self::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -131,6 +136,7 @@ impl IntoResponse for ApiError {
             Self::TooMany { message, .. } => vec![ErrorItem::new(message)],
             Self::Busy { .. } => vec![ErrorItem::new("The service is busy; try again shortly")],
             Self::NotFound => vec![ErrorItem::new("Not found")],
+            Self::MethodNotAllowed => vec![ErrorItem::new("Method not allowed")],
             Self::PayloadTooLarge => vec![ErrorItem::new("Request body is too large")],
             Self::Unavailable => vec![ErrorItem::new(
                 "The service is unavailable; try again shortly",
@@ -155,4 +161,9 @@ impl IntoResponse for ApiError {
 /// Fallback for routes no service knows.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+/// Fallback for a known route asked with a method it does not take.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

@@ -18,6 +18,7 @@ pub mod listener;
 pub mod metrics;
 pub mod money;
 pub mod mongo;
+pub mod openapi;
 pub mod outbox;
 pub mod paging;
 pub mod rebuild;
@@ -32,6 +33,6 @@ pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use error::{ApiError, ApiResult, ErrorItem};
+pub use error::{ApiError, ApiResult, ErrorBody, ErrorItem};
 pub use json::AppJson;
 pub use money::Price;

@@ -122,6 +122,22 @@ impl Serialize for Price {
     }
 }
 
+/// In the API a price is a decimal number of the currency, not cents.
+impl utoipa::PartialSchema for Price {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .exclusive_minimum(Some(0.0))
+            .maximum(Some((MAX_CENTS / 100) as f64))
+            .description(Some("An amount with at most two decimals"))
+            .examples([serde_json::json!(12.5)])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Price {}
+
 #[cfg(test)]
 mod exact_tests {
     use super::*;

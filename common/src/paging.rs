@@ -60,6 +60,22 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// The query of every paged list, as the OpenAPI document shows it (the
+/// handlers read the raw query so that their errors name the parameter).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
+    /// How many items a page holds (1 to 100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// The cursor of the next page, from the previous answer's `Link` header.
+    after: Option<String>,
+}
+
+/// The `Link` header of a paged answer, for the OpenAPI document.
+pub const LINK_HEADER: &str = "`<...>; rel=\"next\"` (RFC 8288) when there is a next page";
+
 /// A page of items and, when there are more, the cursor after the last.
 #[derive(Debug)]
 pub struct Page<T> {

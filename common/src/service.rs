@@ -87,10 +87,12 @@ impl Builder {
         self.api(routes, readiness)
     }
 
-    /// An API: unknown routes answer 404 in the error shape, and browsers
-    /// may change things only from the platform's own pages.
+    /// An API: unknown routes answer 404 and unknown methods 405, in the
+    /// error shape, and browsers may change things only from the
+    /// platform's own pages.
     pub fn api(self, routes: Router, readiness: Readiness) -> Application {
         let routes = routes
+            .method_not_allowed_fallback(crate::error::method_not_allowed)
             .fallback(not_found)
             .layer(axum::middleware::from_fn(crate::http::same_origin_only));
         self.pages(routes, readiness)

@@ -27,7 +27,7 @@ pub use extract::{AdminUser, AuthSession, AuthUser, MaybeUser};
 pub const COOKIE_NAME: &str = "session";
 
 /// What a user may do: an admin also bans and unbans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     #[default]
@@ -36,7 +36,7 @@ pub enum Role {
 }
 
 /// The signed-in user as every service sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionUser {
     pub id: String,
     pub email: String,
