@@ -3,27 +3,28 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
 use chrono::Utc;
 use common::session::{AdminUser, Role};
-use common::{ApiError, ApiResult, AppJson};
+use common::{ApiError, ApiResult, AppJson, ErrorBody};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::domain::Email;
 use crate::repository::UserRecord;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/users", get(find))
-        .route("/api/users/{id}/ban", post(ban).delete(unban))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(find))
+        .routes(routes!(ban, unban))
 }
 
 /// A user as admins see them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
 struct UserView {
     id: String,
     email: String,
@@ -40,6 +41,24 @@ fn view(state: &AppState, user: &UserRecord) -> UserView {
     }
 }
 
+/// The `email` a search names.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct FindQuery {
+    /// The whole email address (any case).
+    email: String,
+}
+
+/// Find a user by email (admins only).
+#[utoipa::path(get, path = "/api/users", tag = "admin", operation_id = "findUsers",
+    params(FindQuery),
+    responses(
+        (status = 200, description = "The user with that email, or none", body = Vec<UserView>),
+        (status = 400, description = "The email is invalid", body = ErrorBody),
+        (status = 403, description = "Not an admin, or the account is suspended", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip_all, fields(admin = %admin.id))]
 async fn find(
     State(state): State<AppState>,
@@ -57,9 +76,11 @@ async fn find(
 /// The longest reason an admin may give.
 const REASON_LIMIT: usize = 500;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct BanBody {
+    /// Why, for the record (at most 500 characters).
     #[serde(default)]
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -86,6 +107,18 @@ async fn set_banned(
     Ok(AppJson(view(state, &user)))
 }
 
+/// Suspend a user (admins only): every session ends, unpaid orders are
+/// cancelled, tickets leave the listing.
+#[utoipa::path(post, path = "/api/users/{id}/ban", tag = "admin", operation_id = "banUser",
+    params(("id" = String, Path, description = "The user's id")),
+    request_body(content = Option<BanBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Banned", body = UserView),
+        (status = 400, description = "Banning oneself, or an invalid reason", body = ErrorBody),
+        (status = 403, description = "Not an admin, or the account is suspended", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip(state, admin), fields(admin = %admin.id))]
 async fn ban(
     State(state): State<AppState>,
@@ -109,6 +142,16 @@ async fn ban(
     set_banned(&state, &admin, &id, Some(reason)).await
 }
 
+/// Lift a ban (admins only); sessions from before it stay ended.
+#[utoipa::path(delete, path = "/api/users/{id}/ban", tag = "admin", operation_id = "unbanUser",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "No longer banned", body = UserView),
+        (status = 400, description = "Unbanning oneself", body = ErrorBody),
+        (status = 403, description = "Not an admin, or the account is suspended", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip(state, admin), fields(admin = %admin.id))]
 async fn unban(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use chrono::Utc;
 use common::session::{Role, SessionUser, Sessions};
 use common::{ApiError, ApiResult};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::domain::limits;
 use crate::domain::{Busy, Hasher, PasswordHash};
@@ -53,20 +54,33 @@ impl Admins {
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route, each registered with its part of the OpenAPI document.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(signup::router())
         .merge(signin::router())
         .merge(signout::router())
         .merge(current_user::router())
         .merge(admin::router())
-        .with_state(state)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes().split_for_parts().0.with_state(state)
+}
+
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// The body of signup and signin.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse"}))]
 struct Credentials {
+    #[schema(format = Email)]
     email: String,
+    /// 8 to 128 characters at sign-up.
+    #[schema(min_length = 1, max_length = 128)]
     password: String,
 }
 

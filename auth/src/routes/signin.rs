@@ -3,24 +3,37 @@
 //! about the same time; five failures for one email lock it for fifteen
 //! minutes, whether or not it exists, the right password included.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use common::session::SessionUser;
-use common::{ApiError, ApiResult, AppJson};
+use common::{ApiError, ApiResult, AppJson, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, Credentials, busy, limit_address};
 use crate::domain::limits::{self, Attempt};
 use crate::domain::{Email, PasswordHash};
 use crate::repository::{Checked, UserRecord};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/users/signin", post(signin))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(signin))
 }
 
+/// Sign in; an unknown email and a wrong password answer alike.
+#[utoipa::path(post, path = "/api/users/signin", tag = "users", operation_id = "signIn",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in; the `session` cookie is set", body = SessionUser,
+            headers(("Set-Cookie" = String, description = "The `session` cookie"))),
+        (status = 400, description = "Invalid credentials, or an invalid email", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email, or attempts from this address; see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being hashed, or a dependency is unavailable", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait, when busy"))),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn signin(
     State(state): State<AppState>,

@@ -2,31 +2,46 @@
 //! cookie and ends the session on every service, or every session of the
 //! user. Signed out already, it only clears the cookie.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use common::events::SessionEnded;
 use common::session::Checked;
-use common::{ApiError, ApiResult, AppJson};
+use common::{ApiError, ApiResult, AppJson, ErrorBody};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/users/signout", post(signout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(signout))
 }
 
-#[derive(Deserialize, Default)]
+/// The optional body of a sign-out.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct Signout {
+    /// End every session of the user, not only this one.
     #[serde(default)]
     everywhere: bool,
 }
 
+/// An empty object.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Empty {}
+
+/// End this session (or, with `everywhere`, every session of the user) on
+/// every service; signed out already, only clears the cookie.
+#[utoipa::path(post, path = "/api/users/signout", tag = "users", operation_id = "signOut",
+    request_body(content = Option<Signout>, description = "Optional"),
+    responses(
+        (status = 200, description = "Signed out; the cookie is cleared", body = Empty),
+        (status = 400, description = "The body is not a valid sign-out", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn signout(
     State(state): State<AppState>,

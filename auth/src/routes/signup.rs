@@ -1,21 +1,33 @@
 //! `POST /api/users/signup`: create an account and sign in.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use axum_extra::extract::CookieJar;
 use common::session::SessionUser;
-use common::{ApiError, ApiResult, AppJson, ErrorItem};
+use common::{ApiError, ApiResult, AppJson, ErrorBody, ErrorItem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, Credentials, busy, limit_address};
 use crate::domain::{Email, Password};
 use crate::repository::Inserted;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/users/signup", post(signup))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(signup))
 }
 
+/// Create an account and sign in.
+#[utoipa::path(post, path = "/api/users/signup", tag = "users", operation_id = "signUp",
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "Signed up; the `session` cookie is set", body = SessionUser,
+            headers(("Set-Cookie" = String, description = "The `session` cookie"))),
+        (status = 400, description = "The email is invalid or in use, or the password is 8 to 128 characters", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups from this address; see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being hashed, or a dependency is unavailable", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait, when busy"))),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,

@@ -1,21 +1,31 @@
 //! `DELETE /api/orders/:id`: the buyer cancels; the ticket is for sale
 //! again. Cancelling twice is harmless; a paid order cannot be cancelled.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::delete;
 use common::session::AuthUser;
-use common::{ApiError, ApiResult};
+use common::{ApiError, ApiResult, ErrorBody};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::domain::Command;
 use crate::repository::{TransitionRefused, Transitioned};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/orders/{id}", delete(cancel))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(cancel))
 }
 
+/// Cancel one of the caller's unpaid orders; the ticket is for sale again.
+#[utoipa::path(delete, path = "/api/orders/{id}", tag = "orders", operation_id = "cancelOrder",
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 204, description = "Cancelled (again, harmlessly)"),
+        (status = 400, description = "Cannot cancel a completed order", body = ErrorBody),
+        (status = 404, description = "No such order, or someone else's", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip(state, user), fields(user_id = %user.id))]
 async fn cancel(
     State(state): State<AppState>,

@@ -1,26 +1,38 @@
 //! `POST /api/orders`: reserve a ticket for the signed-in buyer.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use common::session::AuthUser;
-use common::{ApiError, ApiResult, AppJson};
+use common::{ApiError, ApiResult, AppJson, ErrorBody};
 use serde::Deserialize;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, OrderView};
 use crate::repository::{PlaceRefused, Placing};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/orders", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"ticketId": "6650f1c2a3b4c5d6e7f80912"}))]
 struct NewOrder {
+    /// The ticket to hold.
     ticket_id: String,
 }
 
+/// Hold a ticket for the buyer until the order expires.
+#[utoipa::path(post, path = "/api/orders", tag = "orders", operation_id = "createOrder",
+    request_body = NewOrder,
+    responses(
+        (status = 201, description = "The ticket is held until `expiresAt`", body = OrderView),
+        (status = 400, description = "The ticket is reserved, not for sale, one's own or started; too many unpaid orders; or an invalid id", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 async fn create(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use common::Price;
 use common::events::OrderStatus;
 use common::session::Sessions;
 use serde::{Serialize, Serializer};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::repository::{OrderRecord, Orders};
 
@@ -29,23 +30,36 @@ pub struct AppState {
     pub revocations: common::revocations::Revocations,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route, each registered with its part of the OpenAPI document.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(create::router())
         .merge(list::router())
         .merge(show::router())
         .merge(cancel::router())
-        .with_state(state)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes().split_for_parts().0.with_state(state)
+}
+
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// An order as the API shows it: the price as a decimal.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Order)]
 struct OrderView {
     id: String,
+    /// The buyer.
     user_id: String,
     status: OrderStatus,
+    /// When the hold lapses unless paid.
     #[serde(serialize_with = "millis")]
+    #[schema(value_type = String, format = DateTime)]
     expires_at: DateTime<Utc>,
     version: i64,
     ticket: TicketView,
@@ -53,7 +67,9 @@ struct OrderView {
     refunded: bool,
 }
 
-#[derive(Debug, Serialize)]
+/// The ticket as the order holds it, at the price it was placed at.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OrderTicket)]
 struct TicketView {
     id: String,
     title: String,

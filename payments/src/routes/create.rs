@@ -8,16 +8,16 @@
 
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::Utc;
 use common::session::AuthUser;
-use common::{ApiError, ApiResult, AppJson, ErrorItem};
+use common::{ApiError, ApiResult, AppJson, ErrorBody, ErrorItem};
 use mongodb::bson::oid::ObjectId;
 use serde::Deserialize;
 use tracing::Instrument as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, PaymentView};
 use crate::domain::{PaymentToken, Verdict};
@@ -30,19 +30,35 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// within the request's own deadline.
 const WAIT: Duration = Duration::from_secs(10);
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/payments", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"orderId": "6650f1c2a3b4c5d6e7f80913", "token": "pm_card_visa"}))]
 struct NewPayment {
+    /// The order to pay.
     order_id: String,
+    /// A Stripe PaymentMethod id (`pm_...`) from Stripe.js.
     token: String,
 }
 
 type Answer = (StatusCode, AppJson<PaymentView>);
 
+/// Pay one's order with a card; never charged twice.
+#[utoipa::path(post, path = "/api/payments", tag = "payments", operation_id = "createPayment",
+    request_body = NewPayment,
+    responses(
+        (status = 200, description = "Already paid: its payment", body = PaymentView),
+        (status = 201, description = "Paid", body = PaymentView),
+        (status = 202, description = "The card needs 3-D Secure: complete it with `clientSecret`; the result arrives by webhook", body = PaymentView),
+        (status = 400, description = "The order is cancelled or expired, a payment is in progress, or an invalid field", body = ErrorBody),
+        (status = 402, description = "The card was declined (Stripe's words, field `token`)", body = ErrorBody),
+        (status = 403, description = "Someone else's order, or the account is suspended", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, order_id = %body.order_id))]
 async fn create(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use common::session::Sessions;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::domain::IntentStatus;
 use crate::refunder::Refunder;
@@ -25,24 +26,38 @@ pub struct AppState {
     pub webhook_secret: common::config::Secret,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route, each registered with its part of the OpenAPI document.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(create::router())
         .merge(webhook::router())
-        .with_state(state)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes().split_for_parts().0.with_state(state)
+}
+
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// A payment as the API shows it: made (`succeeded`), or waiting for the
 /// buyer's 3-D Secure check (`requires_action`, with the secret Stripe.js
 /// needs) or for Stripe (`processing`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Payment)]
 struct PaymentView {
+    /// The payment's id, once it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
     order_id: String,
+    /// The Stripe PaymentIntent.
     stripe_id: String,
+    #[schema(pattern = "^(succeeded|requires_action|processing)$")]
     status: String,
+    /// For Stripe.js `confirmCardPayment`, when 3-D Secure is needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<String>,
 }

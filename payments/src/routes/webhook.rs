@@ -4,21 +4,21 @@
 //! the order's payment (refunded if the order was cancelled meanwhile); a
 //! failed one leaves the order payable until it expires.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use chrono::Utc;
-use common::{ApiError, ApiResult};
+use common::{ApiError, ApiResult, ErrorBody};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::domain::IntentStatus;
 use crate::stripe::Intent;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/payments/webhook", post(receive))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive))
 }
 
 #[derive(Deserialize)]
@@ -34,6 +34,14 @@ struct EventData {
     object: serde_json::Value,
 }
 
+/// Stripe's events about intents, signed with the webhook secret.
+#[utoipa::path(post, path = "/api/payments/webhook", tag = "payments", operation_id = "stripeWebhook",
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix time>,v1=<HMAC-SHA256 of t.body>`, at most 5 minutes old")),
+    request_body(content = Object, description = "A Stripe event"),
+    responses(
+        (status = 200, description = "Handled, or handled before"),
+        (status = 400, description = "A missing, wrong or stale signature, or an event that does not decode", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn receive(
     State(state): State<AppState>,

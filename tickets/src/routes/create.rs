@@ -1,19 +1,27 @@
 //! `POST /api/tickets`: list a ticket for sale.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use common::json::AppJsonWithRaw;
 use common::session::AuthUser;
-use common::{ApiResult, AppJson};
+use common::{ApiResult, AppJson, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, TicketInput, TicketView};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/tickets", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
 }
 
+/// List a ticket for sale.
+#[utoipa::path(post, path = "/api/tickets", tag = "tickets", operation_id = "createTicket",
+    request_body = TicketInput,
+    responses(
+        (status = 201, description = "Listed, with its code", body = TicketView),
+        (status = 400, description = "A field is invalid (named by `field`)", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 async fn create(
     State(state): State<AppState>,

@@ -3,19 +3,47 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use common::paging::Paged;
-use common::{ApiError, ApiResult};
+use common::paging::{PageQuery, Paged};
+use common::{ApiError, ApiResult, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, TicketView};
 use crate::domain::Catalogue;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/tickets", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
+/// The listing's own query, beside the page's.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct ListingQuery {
+    /// Words that must all appear in the title or the venue (any case).
+    q: Option<String>,
+    /// The lowest price shown.
+    #[param(minimum = 0)]
+    min_price: Option<f64>,
+    /// The highest price shown.
+    #[param(minimum = 0)]
+    max_price: Option<f64>,
+    /// `newest` (default), `price`, `-price` or `startsAt` (soonest first).
+    #[param(pattern = "^(newest|price|-price|startsAt)$")]
+    sort: Option<String>,
+}
+
+/// A page of the tickets for sale: available, the seller not banned, the
+/// event not started.
+#[utoipa::path(get, path = "/api/tickets", tag = "tickets", operation_id = "listTickets",
+    params(PageQuery, ListingQuery),
+    responses(
+        (status = 200, description = "A page, newest first unless sorted",
+            body = Vec<TicketView>,
+            headers(("Link" = String, description = "The next page (RFC 8288), when there is one"))),
+        (status = 400, description = "A parameter is invalid (named by `field`)", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,

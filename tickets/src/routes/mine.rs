@@ -3,19 +3,28 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use common::paging::Paged;
+use common::paging::{PageQuery, Paged};
 use common::session::AuthUser;
-use common::{ApiError, ApiResult};
+use common::{ApiError, ApiResult, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, TicketView};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/tickets/mine", get(mine))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(mine))
 }
 
+/// A page of the caller's own tickets, in every status, newest first.
+#[utoipa::path(get, path = "/api/tickets/mine", tag = "tickets", operation_id = "myTickets",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page, with each ticket's code", body = Vec<TicketView>,
+            headers(("Link" = String, description = "The next page (RFC 8288), when there is one"))),
+        (status = 400, description = "A parameter is invalid (named by `field`)", body = ErrorBody),
+    ),
+    security(("session" = [])))]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 async fn mine(
     State(state): State<AppState>,

@@ -14,6 +14,7 @@ use chrono::SecondsFormat;
 use common::session::Sessions;
 use common::{ApiError, Price};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::domain::{Draft, Listing, Status};
 use crate::repository::{TicketRecord, Tickets};
@@ -25,27 +26,42 @@ pub struct AppState {
     pub sessions: Sessions,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route, each registered with its part of the OpenAPI document.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(create::router())
         .merge(list::router())
         .merge(mine::router())
         .merge(show::router())
         .merge(update::router())
         .merge(withdraw::router())
-        .with_state(state)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes().split_for_parts().0.with_state(state)
+}
+
+/// This service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// A ticket as the API shows it: the price as a decimal; the code only to
 /// those who may see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Ticket)]
 struct TicketView {
+    #[schema(example = "6650f1c2a3b4c5d6e7f80912")]
     id: String,
+    #[schema(example = "Nick Cave, front row")]
     title: String,
     price: Price,
+    /// The seller.
     user_id: String,
+    /// Goes up by one on every change.
     version: i64,
+    /// The order holding or that bought it.
     order_id: Option<String>,
     status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,7 +69,10 @@ struct TicketView {
     #[serde(skip_serializing_if = "Option::is_none")]
     venue: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     starts_at: Option<String>,
+    /// What the buyer needs at the door: shown to the seller, and to the
+    /// buyer once paid.
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
 }
@@ -93,20 +112,31 @@ impl From<TicketRecord> for TicketView {
 }
 
 /// The body of create and update. Fields a client may not set are ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = TicketInput, example = json!({"title": "Nick Cave, front row", "price": 45.5,
+    "venue": "Royal Albert Hall", "startsAt": "2031-06-01T19:30:00Z"}))]
 struct TicketInput {
+    /// 1 to 200 characters after trimming, at least one visible.
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
     /// Read for its type; the amount is read from the text as written.
     #[allow(dead_code)]
+    #[schema(value_type = Price)]
     price: f64,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     description: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     venue: Option<String>,
+    /// RFC 3339, in the future.
     #[serde(default)]
+    #[schema(format = DateTime)]
     starts_at: Option<String>,
+    /// What the buyer needs at the door (a barcode's text, a link).
     #[serde(default)]
+    #[schema(max_length = 500)]
     code: Option<String>,
 }
 
