@@ -9,6 +9,7 @@ mod found;
 mod ingress;
 pub mod manifests;
 mod observability;
+pub mod openapi;
 pub mod ready;
 pub mod rebuild;
 pub mod rules;

@@ -1,5 +1,5 @@
 //! `ops check`, `ops wait-ready`, `ops dead-letters`, `ops redeliver`,
-//! `ops rebuild`.
+//! `ops rebuild`, `ops openapi`.
 //! Exit codes: 0 done, 1 something was refused or failed, 2 the platform
 //! (or the cluster) could not be reached.
 
@@ -55,6 +55,12 @@ enum Command {
         /// One JSON object instead of a sentence.
         #[arg(long)]
         json: bool,
+    },
+    /// Writes the platform's OpenAPI document (`openapi.json`) from the services' code.
+    Openapi {
+        /// Where to write it.
+        #[arg(long, default_value = ops::openapi::FILE)]
+        out: PathBuf,
     },
     /// Waits until every Deployment and StatefulSet of a namespace is ready.
     WaitReady {
@@ -203,6 +209,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Openapi { out } => {
+            std::fs::write(&out, ops::openapi::render())?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::WaitReady { namespace, timeout } => {
             let waiting = ops::ready::wait_ready(&namespace, Duration::from_secs(timeout)).await?;
