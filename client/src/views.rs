@@ -72,6 +72,7 @@ pub fn page(title: &str, user: Option<&SessionUser>, content: Markup) -> Markup 
                     h1 { (title) }
                     (content)
                 }
+                footer { a href="/docs/api" { "API reference" } }
             }
         }
     }

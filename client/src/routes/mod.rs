@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod home;
 mod orders;
+mod reference;
 mod selling;
 mod tickets;
 
@@ -44,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .merge(selling::router())
         .merge(tickets::router())
         .merge(orders::router())
+        .merge(reference::router())
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(state)
 }
@@ -187,6 +190,20 @@ async fn not_found(uri: Uri) -> Response {
         return common::ApiError::NotFound.into_response();
     }
     not_found_page()
+}
+
+/// A page asked with a method it does not take (a GET of a form's target).
+async fn method_not_allowed(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return common::ApiError::MethodNotAllowed.into_response();
+    }
+    let content =
+        html! { p { "This page cannot do that. " a href="/" { "See the tickets for sale" } "." } };
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        page("Not allowed", None, content),
+    )
+        .into_response()
 }
 
 fn not_found_page() -> Response {
