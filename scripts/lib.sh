@@ -4,7 +4,9 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-PYTHON_PACKAGES=(--pre "SecantusDB" "localstripe" "kubernetes-validate")
+# schemathesis fuzzes the platform against openapi.json (`scripts/fuzz-api.sh`).
+SCHEMATHESIS_VERSION=4.32.5
+PYTHON_PACKAGES=(--pre "SecantusDB" "localstripe" "kubernetes-validate" "schemathesis==$SCHEMATHESIS_VERSION")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -35,8 +37,9 @@ ensure_debian_packages() {
 # for the manifests, in a venv inside the repo.
 ensure_python_packages() {
   if [ ! -x "$VENV/bin/secantusd-py" ] || [ ! -x "$VENV/bin/kubernetes-validate" ] ||
+     ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" ||
      ! "$VENV/bin/python" -c 'import localstripe' 2>/dev/null; then
-    log "installing SecantusDB, localstripe and kubernetes-validate into .venv"
+    log "installing SecantusDB, localstripe, kubernetes-validate and schemathesis into .venv"
     python3 -m venv "$VENV" 2>/dev/null || {
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
       python3 -m venv "$VENV"
