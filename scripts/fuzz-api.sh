@@ -15,6 +15,9 @@ export STATE_DIR
 for name in HTTP NATS REDIS MONGO STRIPE CLIENT AUTH TICKETS ORDERS PAYMENTS EXPIRATION PROMETHEUS; do
   export "${name}_PORT=$(free_port)"
 done
+# One admin, so that what admins do is fuzzed beyond its 403.
+export FUZZ_ADMIN_EMAIL=fuzz-admin@example.com
+export ADMIN_EMAILS="$FUZZ_ADMIN_EMAIL"
 "$ROOT/scripts/up.sh" >"$STATE_DIR/up.log" 2>&1 &
 up_pid=$!
 stop() { "$ROOT/scripts/down.sh" >/dev/null 2>&1 || true; wait $up_pid 2>/dev/null || true; }

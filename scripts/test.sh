@@ -46,6 +46,9 @@ promtool check rules infra/k8s/base/alerts.yml || status=$?
 log "checking that make up serves the platform"
 "$ROOT/scripts/smoke-up.sh" || status=$?
 
+log "fuzzing the API against openapi.json with schemathesis"
+"$ROOT/scripts/fuzz-api.sh" || status=$?
+
 log "checking the Kubernetes manifests and the release build"
 "$ROOT/scripts/check-k8s.sh" || status=$?
 

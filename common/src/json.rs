@@ -97,6 +97,16 @@ pub fn raw_field(bytes: &[u8], name: &str) -> Option<String> {
 /// Parses a JSON document, naming the offending field when the document is
 /// well-formed but does not fit `T`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde would read a struct from an array too (`[1]`): every body here
+    // is an object, and a message about `[0]` would puzzle a client.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let valid = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        return Err(ApiError::bad_request(if valid {
+            "Body must be a JSON object"
+        } else {
+            "Body is not valid JSON"
+        }));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
     deserializer

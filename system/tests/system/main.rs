@@ -5,6 +5,7 @@
 mod alerts;
 mod bad_input;
 mod contention;
+mod contract;
 mod faults;
 mod helpers;
 mod journey;
