@@ -117,12 +117,19 @@ impl From<TicketRecord> for TicketView {
 #[schema(as = TicketInput, example = json!({"title": "Nick Cave, front row", "price": 45.5,
     "venue": "Royal Albert Hall", "startsAt": "2031-06-01T19:30:00Z"}))]
 struct TicketInput {
-    /// 1 to 200 characters after trimming, at least one visible.
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1 to 200 characters after trimming, at least one visible, no
+    /// control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "[^\\s]")]
     title: String,
-    /// Read for its type; the amount is read from the text as written.
+    /// More than 0, at most 1,000,000, at most two decimals.
+    // Read for its type; the amount is read from the text as written.
     #[allow(dead_code)]
-    #[schema(value_type = Price)]
+    #[schema(
+        exclusive_minimum = 0,
+        maximum = 1_000_000,
+        multiple_of = 0.01,
+        example = 45.5
+    )]
     price: f64,
     #[serde(default)]
     #[schema(max_length = 2000)]
