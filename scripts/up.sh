@@ -43,8 +43,11 @@ else
   cargo build --quiet --workspace --bins
 fi
 
-trap 'log "stopping"; stop_all' EXIT
+trap 'log "stopping"; stop_all; rm -f "$STATE_DIR/up.pid"' EXIT
 trap 'exit 0' INT TERM
+# `make down` stops this script first, so that its supervision cannot start
+# again a service that make down has just stopped.
+echo $$ >"$STATE_DIR/up.pid"
 
 log "starting the servers (data in $STATE_DIR)"
 start_servers "$STATE_DIR"
