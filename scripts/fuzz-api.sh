@@ -37,7 +37,7 @@ status=0
 "$VENV/bin/schemathesis" --no-color run "$FUZZ_BASE_URL/api/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing,stateful \
-  --max-examples "${FUZZ_EXAMPLES:-50}" --workers 2 --seed "${FUZZ_SEED:-$RANDOM}" \
+  --max-examples "${FUZZ_EXAMPLES:-100}" --workers 2 --seed "${FUZZ_SEED:-$RANDOM}" \
   || status=$?
 if [ $status != 0 ]; then
   log "the services' logs are under $STATE_DIR/logs"

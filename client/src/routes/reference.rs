@@ -40,27 +40,45 @@ async fn reference(State(api): State<Api>, browser: Browser) -> PageResult {
 
 const METHODS: [&str; 4] = ["get", "post", "put", "delete"];
 
-/// The reference: a section per operation, in the document's order.
+/// The reference: the operations of each tag, in the document's order.
 fn render(doc: &Value) -> Markup {
     let text = |value: &Value| value.as_str().unwrap_or_default().to_string();
+    let operations: Vec<(&str, &str, &Value)> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            METHODS
+                .into_iter()
+                .filter_map(move |method| item.get(method).map(|op| (method, path.as_str(), op)))
+        })
+        .collect();
     html! {
-        p { (text(&doc["info"]["description"])) }
+        p { (prose(&text(&doc["info"]["description"]))) }
         p { "The machine-readable document: " a href="/api/openapi.json" { code { "/api/openapi.json" } } " (OpenAPI " (text(&doc["openapi"])) ")." }
-        @for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-            @for method in METHODS {
-                @if let Some(op) = item.get(method) {
-                    section.card id=(text(&op["operationId"])) {
-                        h2 { code { (method.to_uppercase()) " " (path) } }
-                        p { (text(&op["summary"])) }
-                        @if op.get("security").is_some() { p { "Needs the " code { "session" } " cookie." } }
-                        (parameters(op))
-                        @if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-                            p { "Body: " (schema_name(schema)) }
-                        }
-                        (answers(op))
+        @for tag in doc["tags"].as_array().into_iter().flatten() {
+            h2 { (text(&tag["description"])) }
+            @for (method, path, op) in operations.iter().filter(|(_, _, op)| op["tags"][0] == tag["name"]) {
+                section.card id=(text(&op["operationId"])) {
+                    h3 { code { (method.to_uppercase()) " " (path) } }
+                    p { (prose(&text(&op["summary"]))) }
+                    @if op.get("security").is_some() { p { "Needs the " code { "session" } " cookie." } }
+                    (parameters(op))
+                    @if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+                        p { "Body: " (schema_name(schema)) }
                     }
+                    (answers(op))
                 }
             }
+        }
+    }
+}
+
+/// Text whose `backticked` parts are code.
+fn prose(text: &str) -> Markup {
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
         }
     }
 }
@@ -71,7 +89,7 @@ fn parameters(op: &Value) -> Markup {
             dl {
                 @for parameter in list {
                     dt { code { (parameter["name"].as_str().unwrap_or_default()) } " (" (parameter["in"].as_str().unwrap_or_default()) ")" }
-                    dd { (parameter["description"].as_str().unwrap_or_default()) }
+                    dd { (prose(parameter["description"].as_str().unwrap_or_default())) }
                 }
             }
         }
@@ -86,7 +104,7 @@ fn answers(op: &Value) -> Markup {
                 @for (status, answer) in op["responses"].as_object().into_iter().flatten() {
                     tr {
                         td { (status) }
-                        td { (answer["description"].as_str().unwrap_or_default()) }
+                        td { (prose(answer["description"].as_str().unwrap_or_default())) }
                         td { (answer.pointer("/content/application~1json/schema").map(schema_name).unwrap_or_default()) }
                     }
                 }
@@ -130,7 +148,8 @@ mod tests {
                 }
             }
         }
-        assert!(html.contains("<code>POST /api/orders</code>"));
+        assert!(html.contains("<h3><code>POST /api/orders</code></h3>"));
+        assert!(html.contains("<h2>Holding a ticket (orders)</h2>"));
         assert!(html.contains("ErrorBody"));
     }
 }

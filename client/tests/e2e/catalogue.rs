@@ -146,5 +146,13 @@ async fn people_list_with_details_search_page_withdraw_and_the_buyer_gets_the_co
         .await;
     browser.shoot("order-paid-with-code").await;
 
+    // Every page's footer leads to the API reference, made from openapi.json.
+    browser.click_link("API reference").await;
+    browser.sees("h1", "API reference").await;
+    browser
+        .sees("#createPayment h3", "POST /api/payments")
+        .await;
+    browser.shoot("api-reference").await;
+
     browser.close().await;
 }
