@@ -100,9 +100,11 @@ impl Builder {
 
     /// Routes that bring their own fallback (the web client's HTML pages).
     pub fn pages(self, routes: Router, readiness: Readiness) -> Application {
-        let routes = routes
-            .merge(readiness.router(self.supervisor.liveness()))
-            .route("/metrics", axum::routing::get(crate::metrics::render));
+        let own = readiness
+            .router(self.supervisor.liveness())
+            .route("/metrics", axum::routing::get(crate::metrics::render))
+            .method_not_allowed_fallback(crate::error::method_not_allowed);
+        let routes = routes.merge(own);
         Application {
             name: self.name,
             router: crate::http::with_layers(routes, self.http.request_timeout),

@@ -90,9 +90,20 @@ async fn the_contract_is_served_and_every_refusal_is_in_the_error_shape_without_
         assert_eq!(server, "nginx", "{what}: the proxy names no version");
     }
 
+    // A service's own routes, asked directly, answer 405 in the shape too.
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let url = format!("http://127.0.0.1:{}{path}", platform.port("tickets"));
+        let response = http.post(url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(
+            message(&response.text().await.unwrap(), path),
+            "Method not allowed"
+        );
+    }
+
     // A body that is not an object, or a field of the wrong type, in our words.
     let person = Person::sign_up(&platform, "contract").await;
-    let http = reqwest::Client::new();
     for (body, expected) in [
         ("[1]", "Body must be a JSON object"),
         (r#"{"title": 5, "price": 1}"#, "title must be a string"),
