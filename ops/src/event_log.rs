@@ -48,16 +48,19 @@ impl Platform {
         if let Some((user, password)) = &self.user {
             options = options.user_and_password(user.clone(), password.clone());
         }
-        let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(self.nats_url.as_str()))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .with_context(|| {
-                format!(
-                    "cannot reach NATS at {}: is the platform running?",
-                    self.nats_url
-                )
-            })?;
+        let client = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            options.connect(common::bus::server_addrs(&self.nats_url)),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .with_context(|| {
+            format!(
+                "cannot reach NATS at {}: is the platform running?",
+                self.nats_url
+            )
+        })?;
         let jetstream = jetstream::new(client);
         let stream = jetstream.get_stream(&self.stream).await.map_err(|err| {
             anyhow::anyhow!(

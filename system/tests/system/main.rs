@@ -4,6 +4,7 @@
 
 mod alerts;
 mod bad_input;
+mod cluster;
 mod contention;
 mod contract;
 mod faults;
