@@ -8,6 +8,7 @@ pub mod event_log;
 mod found;
 mod ingress;
 pub mod manifests;
+pub mod network;
 mod observability;
 pub mod openapi;
 pub mod ready;
