@@ -7,6 +7,7 @@
 pub mod event_log;
 mod found;
 mod ingress;
+pub mod isolation;
 pub mod manifests;
 pub mod network;
 mod observability;
