@@ -20,6 +20,8 @@ use crate::workloads::{Workload, containers, workloads};
 pub const NAME: &str = "app.kubernetes.io/name";
 /// The suffixes of a database's own jobs, after `<svc>-mongo`.
 pub const OWN_JOBS: [&str; 2] = ["-backup", "-init"];
+/// The port the services reach their databases on.
+const MONGO_PORT: i32 = 27017;
 /// A public address standing for Stripe's API.
 const STRIPE: Ipv4Addr = Ipv4Addr::new(54, 187, 174, 169);
 
@@ -166,7 +168,7 @@ fn databases(
             .map(|p| p.container_port)
             .collect();
         if ports.is_empty() {
-            ports.push(27017);
+            ports.push(MONGO_PORT);
         }
         let own: Vec<String> = std::iter::once(service.to_string())
             .chain(OWN_JOBS.iter().map(|job| format!("{}{job}", db.name)))
@@ -196,7 +198,7 @@ fn databases(
             .zip(pods)
             .find(|(w, _)| w.kind == "Deployment" && identity(w) == service);
         if let Some((owner, (_, owner_pod))) = owner {
-            let port = ports[0];
+            let port = MONGO_PORT;
             if !policies.reachable(
                 owner_pod,
                 &db_pod.1,
@@ -216,6 +218,14 @@ fn databases(
     }
 }
 
+/// A connection the design needs, and what to say if it is closed.
+struct Need {
+    from: Endpoint,
+    to: Endpoint,
+    port: Port,
+    message: String,
+}
+
 /// The paths the design has, each of which must stay open.
 fn paths(
     policies: &Policies<'_>,
@@ -224,16 +234,6 @@ fn paths(
     pods: &[(String, Endpoint)],
     found: &mut Found,
 ) {
-    let kube_system = Namespace::new("kube-system", BTreeMap::new());
-    let dns = Endpoint::pod(&kube_system, &[("k8s-app", "kube-dns")]);
-    let (controller, prometheus) = (ingress_controller(), prometheus());
-    let pod_of = |name: &str| {
-        workloads
-            .iter()
-            .zip(pods)
-            .find(|(w, _)| w.name == name)
-            .map(|(_, (_, p))| (name.to_string(), p.clone()))
-    };
     let backends: Vec<String> = manifests
         .ingresses
         .iter()
@@ -244,78 +244,83 @@ fn paths(
         .filter_map(|p| Some(p.backend.service.as_ref()?.name.clone()))
         .collect();
     for (workload, (object, pod)) in workloads.iter().zip(pods) {
-        let env = |var: &str| {
-            containers(workload.pod)
-                .flat_map(|c| c.env.iter().flatten())
-                .any(|e| e.name == var)
-        };
-        let http = containers(workload.pod)
-            .flat_map(|c| c.ports.iter().flatten())
-            .find(|p| p.name.as_deref() == Some("http"))
-            .map(|p| p.container_port);
-        let mut out: Vec<(String, Endpoint, Port)> =
-            vec![("the cluster DNS".into(), dns.clone(), Port::udp(53))];
-        let mut into: Vec<(String, Endpoint, Port)> = Vec::new();
-        if env("NATS_URL") {
-            out.extend(pod_of("nats").map(|(n, p)| (n, p, Port::tcp(4222))));
-        }
-        if env("REDIS_URL") {
-            out.extend(pod_of("redis").map(|(n, p)| (n, p, Port::tcp(6379))));
-        }
-        if env("STRIPE_API_BASE") {
-            out.push(("Stripe".into(), Endpoint::Address(STRIPE), Port::tcp(443)));
-        }
-        if env("API_BASE_URL") {
-            out.push((
-                "the ingress controller".into(),
-                controller.clone(),
-                Port::tcp(80),
-            ));
-        }
-        if let (true, Some(port)) = (backends.contains(&workload.name), http) {
-            into.push((
-                "the ingress controller".into(),
-                controller.clone(),
-                Port::tcp(port),
-            ));
-        }
-        let scraped = workload
-            .annotations
-            .get("prometheus.io/scrape")
-            .map(String::as_str);
-        let scrape_port = workload
-            .annotations
-            .get("prometheus.io/port")
-            .and_then(|p| p.parse().ok());
-        if let (Some("true"), Some(port)) = (scraped, scrape_port) {
-            into.push(("Prometheus".into(), prometheus.clone(), Port::tcp(port)));
-        }
-        let clustered = workload.replicas.unwrap_or(1) > 1;
-        if clustered && workload.name == "nats" {
-            into.push((
-                "the other NATS servers".into(),
-                pod.clone(),
-                Port::tcp(6222),
-            ));
-        }
-        if clustered && workload.name.ends_with("-mongo") {
-            into.push((
-                "the other replica-set members".into(),
-                pod.clone(),
-                Port::tcp(27017),
-            ));
-        }
-        for (name, to, port) in &out {
-            if !policies.reachable(pod, to, *port, IpBlocks::NeverMatchPods) {
-                let message = format!("cannot reach {name} on port {}", port.number);
-                found.add("network-paths", object, message);
-            }
-        }
-        for (name, from, port) in &into {
-            if !policies.reachable(from, pod, *port, IpBlocks::NeverMatchPods) {
-                let message = format!("{name} cannot reach it on port {}", port.number);
-                found.add("network-paths", object, message);
+        for need in needs(workload, pod, workloads, pods, &backends) {
+            if !policies.reachable(&need.from, &need.to, need.port, IpBlocks::NeverMatchPods) {
+                found.add("network-paths", object, need.message);
             }
         }
     }
+}
+
+/// What a workload's pods must reach, and be reached by: read from the
+/// settings its containers get, the Ingress, its scrape annotations and
+/// whether it runs as a cluster.
+fn needs(
+    workload: &Workload<'_>,
+    pod: &Endpoint,
+    workloads: &[Workload<'_>],
+    pods: &[(String, Endpoint)],
+    backends: &[String],
+) -> Vec<Need> {
+    let out = |what: &str, to: Endpoint, port: Port| Need {
+        from: pod.clone(),
+        to,
+        port,
+        message: format!("cannot reach {what} on port {}", port.number),
+    };
+    let into = |what: &str, from: Endpoint, port: Port| Need {
+        from,
+        to: pod.clone(),
+        port,
+        message: format!("{what} cannot reach it on port {}", port.number),
+    };
+    let pod_of = |name: &str| {
+        let found = workloads.iter().zip(pods).find(|(w, _)| w.name == name);
+        found.map(|(_, (_, p))| p.clone())
+    };
+    let env = |var: &str| {
+        containers(workload.pod)
+            .flat_map(|c| c.env.iter().flatten())
+            .any(|e| e.name == var)
+    };
+    let kube_system = Namespace::new("kube-system", BTreeMap::new());
+    let dns = Endpoint::pod(&kube_system, &[("k8s-app", "kube-dns")]);
+    let mut needs = vec![out("the cluster DNS", dns, Port::udp(53))];
+    if let (true, Some(nats)) = (env("NATS_URL"), pod_of("nats")) {
+        needs.push(out("nats", nats, Port::tcp(4222)));
+    }
+    if let (true, Some(redis)) = (env("REDIS_URL"), pod_of("redis")) {
+        needs.push(out("redis", redis, Port::tcp(6379)));
+    }
+    if env("STRIPE_API_BASE") {
+        needs.push(out("Stripe", Endpoint::Address(STRIPE), Port::tcp(443)));
+    }
+    if env("API_BASE_URL") {
+        needs.push(out(
+            "the ingress controller",
+            ingress_controller(),
+            Port::tcp(80),
+        ));
+    }
+    let http = containers(workload.pod)
+        .flat_map(|c| c.ports.iter().flatten())
+        .find(|p| p.name.as_deref() == Some("http"));
+    if let (true, Some(http)) = (backends.contains(&workload.name), http) {
+        let port = Port::tcp(http.container_port);
+        needs.push(into("the ingress controller", ingress_controller(), port));
+    }
+    let annotation = |key: &str| workload.annotations.get(&format!("prometheus.io/{key}"));
+    let scrape_port = annotation("port").and_then(|p| p.parse().ok());
+    if let (Some("true"), Some(port)) = (annotation("scrape").map(String::as_str), scrape_port) {
+        needs.push(into("Prometheus", prometheus(), Port::tcp(port)));
+    }
+    let clustered = workload.replicas.unwrap_or(1) > 1;
+    if clustered && workload.name == "nats" {
+        needs.push(into("the other NATS servers", pod.clone(), Port::tcp(6222)));
+    }
+    if clustered && workload.name.ends_with("-mongo") {
+        let port = Port::tcp(MONGO_PORT);
+        needs.push(into("the other replica-set members", pod.clone(), port));
+    }
+    needs
 }

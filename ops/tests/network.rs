@@ -270,3 +270,77 @@ fn a_database_admits_its_own_backup_and_init_jobs_and_no_other_database_s() {
     );
     assert_eq!(at_orders.len(), 1, "{at_orders:#?}");
 }
+
+/// A namespace of two workloads, written out.
+fn two_workloads(policies: &str) -> Manifests {
+    let workload = |kind: &str, name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: {name}}}
+spec:
+  selector: {{matchLabels: {{app.kubernetes.io/name: {name}}}}}
+  template:
+    metadata: {{labels: {{app.kubernetes.io/name: {name}}}}}
+    spec: {{containers: [{{name: {name}, image: x:1, ports: [{{containerPort: 27017}}]}}]}}
+"
+        )
+    };
+    let yaml = format!(
+        "{}---\n{}---\n{policies}",
+        workload("Deployment", "orders"),
+        workload("StatefulSet", "orders-mongo")
+    );
+    Manifests::parse(&yaml).unwrap()
+}
+
+#[test]
+fn a_namespace_without_policies_is_open_and_says_so() {
+    let violations = isolation::violations(&two_workloads(""));
+    for (rule, object) in [
+        ("network-coverage", "Deployment orders"),
+        ("network-coverage", "StatefulSet orders-mongo"),
+        ("default-deny", "namespace default"),
+    ] {
+        assert!(
+            broken(&violations, rule, object, ""),
+            "{rule} {object}: {violations:#?}"
+        );
+    }
+    assert!(
+        broken(
+            &violations,
+            "database-isolation",
+            "StatefulSet orders-mongo",
+            "a pod of another namespace can reach it"
+        ),
+        "{violations:#?}"
+    );
+}
+
+#[test]
+fn a_namespace_denied_by_default_with_its_one_path_open_passes() {
+    let policies = "
+kind: NetworkPolicy
+metadata: {name: deny}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+kind: NetworkPolicy
+metadata: {name: dns}
+spec:
+  podSelector: {}
+  egress: [{to: [{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}], ports: [{port: 53, protocol: UDP}]}]
+---
+kind: NetworkPolicy
+metadata: {name: orders-mongo}
+spec:
+  podSelector: {matchLabels: {app.kubernetes.io/name: orders-mongo}}
+  ingress: [{from: [{podSelector: {matchLabels: {app.kubernetes.io/name: orders}}}]}]
+---
+kind: NetworkPolicy
+metadata: {name: orders}
+spec:
+  podSelector: {matchLabels: {app.kubernetes.io/name: orders}}
+  egress: [{to: [{podSelector: {matchLabels: {app.kubernetes.io/name: orders-mongo}}}], ports: [{port: 27017}]}]
+";
+    let violations = isolation::violations(&two_workloads(policies));
+    assert!(violations.is_empty(), "{violations:#?}");
+}
