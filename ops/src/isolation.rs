@@ -193,26 +193,18 @@ fn databases(
                 }
             }
         }
-        let owner = workloads
-            .iter()
-            .zip(pods)
-            .find(|(w, _)| w.kind == "Deployment" && identity(w) == service);
-        if let Some((owner, (_, owner_pod))) = owner {
-            let port = MONGO_PORT;
-            if !policies.reachable(
-                owner_pod,
-                &db_pod.1,
-                Port::tcp(port),
-                IpBlocks::NeverMatchPods,
-            ) {
-                found.add(
-                    "database-isolation",
-                    &object,
-                    format!(
-                        "{} {} cannot reach it on port {port}",
-                        owner.kind, owner.name
-                    ),
-                );
+        // Its service, and its jobs by name or by label: a job whose label
+        // the policies do not expect is cut off, and is caught here.
+        let clients = workloads.iter().zip(pods).filter(|(w, _)| {
+            (w.kind == "Deployment" && identity(w) == service)
+                || own[1..].contains(&identity(w))
+                || own[1..].contains(&w.name)
+        });
+        for (_, (name, client_pod)) in clients {
+            let port = Port::tcp(MONGO_PORT);
+            if !policies.reachable(client_pod, &db_pod.1, port, IpBlocks::NeverMatchPods) {
+                let message = format!("{name} cannot reach it on port {MONGO_PORT}");
+                found.add("database-isolation", &object, message);
             }
         }
     }

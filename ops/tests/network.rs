@@ -73,7 +73,7 @@ type Breakage = fn(&mut Manifests);
 
 #[test]
 fn every_network_rule_rejects_a_policy_that_breaks_it() {
-    let cases: [(&str, &str, &str, &str, &str, Breakage); 12] = [
+    let cases: [(&str, &str, &str, &str, &str, Breakage); 13] = [
         (
             "orders let into tickets' database at both ends",
             "dev",
@@ -154,6 +154,14 @@ fn every_network_rule_rejects_a_policy_that_breaks_it() {
             "StatefulSet orders-mongo",
             "Deployment orders cannot reach it",
             |m| remove(m, "to-orders-mongo"),
+        ),
+        (
+            "a backup job labelled otherwise than the policies expect",
+            "prod",
+            "database-isolation",
+            "StatefulSet orders-mongo",
+            "Deployment orders-mongo-backup cannot reach it on port 27017",
+            |m| add_deployment(m, "orders-mongo-backup", "orders-backup"),
         ),
         (
             "a pod no policy selects",
