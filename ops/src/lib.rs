@@ -7,7 +7,9 @@
 pub mod event_log;
 mod found;
 mod ingress;
+pub mod isolation;
 pub mod manifests;
+pub mod network;
 mod observability;
 pub mod openapi;
 pub mod ready;

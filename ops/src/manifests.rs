@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,6 +26,7 @@ pub struct Manifests {
     pub disruption_budgets: Vec<PodDisruptionBudget>,
     pub autoscalers: Vec<HorizontalPodAutoscaler>,
     pub namespaces: Vec<Namespace>,
+    pub network_policies: Vec<NetworkPolicy>,
 }
 
 impl Manifests {
@@ -72,6 +73,9 @@ impl Manifests {
                 "Namespace" => manifests
                     .namespaces
                     .push(serde_json::from_value(document).with_context(|| typed("Namespace"))?),
+                "NetworkPolicy" => manifests.network_policies.push(
+                    serde_json::from_value(document).with_context(|| typed("NetworkPolicy"))?,
+                ),
                 other => bail!("{other} {name}: a kind the checks do not know"),
             }
         }

@@ -46,6 +46,7 @@ pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
     references(manifests, &workloads, context, &mut found);
     crate::ingress::backends(manifests, &mut found);
     crate::observability::alert_rules(manifests, &mut found);
+    crate::isolation::check(manifests, &workloads, &mut found);
     if context.production {
         production(manifests, &workloads, context, &mut found);
     }
