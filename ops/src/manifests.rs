@@ -8,7 +8,8 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
@@ -26,6 +27,9 @@ pub struct Manifests {
     pub disruption_budgets: Vec<PodDisruptionBudget>,
     pub autoscalers: Vec<HorizontalPodAutoscaler>,
     pub namespaces: Vec<Namespace>,
+    pub jobs: Vec<Job>,
+    pub cron_jobs: Vec<CronJob>,
+    pub volume_claims: Vec<PersistentVolumeClaim>,
 }
 
 impl Manifests {
@@ -72,6 +76,16 @@ impl Manifests {
                 "Namespace" => manifests
                     .namespaces
                     .push(serde_json::from_value(document).with_context(|| typed("Namespace"))?),
+                "Job" => manifests
+                    .jobs
+                    .push(serde_json::from_value(document).with_context(|| typed("Job"))?),
+                "CronJob" => manifests
+                    .cron_jobs
+                    .push(serde_json::from_value(document).with_context(|| typed("CronJob"))?),
+                "PersistentVolumeClaim" => manifests.volume_claims.push(
+                    serde_json::from_value(document)
+                        .with_context(|| typed("PersistentVolumeClaim"))?,
+                ),
                 other => bail!("{other} {name}: a kind the checks do not know"),
             }
         }

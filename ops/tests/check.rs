@@ -315,7 +315,7 @@ fn every_rule_rejects_a_manifest_that_breaks_it() {
 
 #[test]
 fn a_kind_the_rules_do_not_know_is_refused() {
-    let yaml = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\n";
+    let yaml = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: nightly\n";
     let err = Manifests::parse(yaml).unwrap_err();
-    assert!(err.to_string().contains("CronJob"), "{err}");
+    assert!(err.to_string().contains("DaemonSet"), "{err}");
 }
