@@ -19,7 +19,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const SUMMARY: usize = 60;
 
 /// Where the platform's log is: `NATS_URL`, `NATS_PREFIX`, `NATS_STREAM`
-/// (and `NATS_USER`, `NATS_PASSWORD`), as the services read them.
+/// (and `NATS_USER`, `NATS_PASSWORD` or `NATS_PASSWORD_FILE`), as the
+/// services read them.
 #[derive(Debug, Clone)]
 pub struct Platform {
     pub nats_url: String,
@@ -34,7 +35,9 @@ impl Platform {
         Ok(Self {
             nats_url: var("NATS_URL")
                 .context("NATS_URL is not set: where is the platform's NATS?")?,
-            user: var("NATS_USER").zip(var("NATS_PASSWORD")),
+            user: var("NATS_USER").zip(
+                common::config::optional_secret("NATS_PASSWORD")?.map(|p| p.expose().to_string()),
+            ),
             prefix: var("NATS_PREFIX").unwrap_or_else(|| "ticketing".into()),
             stream: var("NATS_STREAM").unwrap_or_else(|| common::config::DEFAULT_STREAM.into()),
         })

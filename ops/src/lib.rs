@@ -4,6 +4,7 @@
 //! `dead-letters`, `redeliver` and `rebuild` work with a running
 //! platform's log.
 
+mod databases;
 pub mod event_log;
 mod found;
 mod ingress;
@@ -12,9 +13,12 @@ pub mod manifests;
 pub mod network;
 mod observability;
 pub mod openapi;
+mod pod_security;
+mod production;
 pub mod ready;
 pub mod rebuild;
 pub mod rules;
+mod spread;
 mod workloads;
 
 use std::path::Path;
