@@ -126,6 +126,8 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let retry_after = match &self {
             Self::TooMany { retry_after, .. } | Self::Busy { retry_after } => Some(*retry_after),
+            // A deadline passed or a dependency is down: a moment may be enough.
+            Self::Unavailable => Some(1),
             _ => None,
         };
         let errors = match self {
@@ -166,4 +168,25 @@ pub async fn not_found() -> ApiError {
 /// Fallback for a known route asked with a method it does not take.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_503_says_when_to_ask_again() {
+        // Given a request that passed its deadline, and one turned away as busy
+        for error in [ApiError::Unavailable, ApiError::Busy { retry_after: 3 }] {
+            // When it is answered
+            let response = error.into_response();
+            // Then it is a 503 with a Retry-After
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(
+                response
+                    .headers()
+                    .contains_key(axum::http::header::RETRY_AFTER)
+            );
+        }
+    }
 }

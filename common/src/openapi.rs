@@ -99,7 +99,7 @@ fn add_shared_answers(method: HttpMethod, operation: &mut Operation) {
     ));
     shared.push((
         "503",
-        "A dependency is unavailable or the request passed its deadline",
+        "A dependency is unavailable or the request passed its deadline; `Retry-After` says when to ask again",
     ));
     for (status, description) in shared {
         operation
