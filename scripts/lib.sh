@@ -152,8 +152,23 @@ stop_all() {
   rm -f "$PIDS_FILE"
 }
 
+# write_nats_accounts DIR OPS: the NATS accounts for $NATS_PREFIX, as the
+# event catalogue gives them (OPS is the `ops` binary): a fresh random
+# password per user in DIR/nats-users/USER (each service signs in as
+# itself, tools and tests as `ops`), the file of them the accounts include
+# (DIR/nats-users.conf), and the accounts in DIR/nats-accounts.conf, which
+# NATS_CONFIG names for start_servers.
+write_nats_accounts() {
+  local dir=$1 ops=$2
+  "$ops" nats-users --fresh --passwords-from "$dir/nats-users" --out "$dir/nats-users.conf" >/dev/null
+  "$ops" nats-config --prefix "$NATS_PREFIX" --stream "${NATS_STREAM:-TICKETING}" \
+    --include nats-users.conf --out "$dir/nats-accounts.conf" >/dev/null
+  NATS_CONFIG="$dir/nats-accounts.conf"
+}
+
 # start_servers DIR: NATS, Redis, SecantusDB and localstripe with data under
-# DIR, on $NATS_PORT $REDIS_PORT $MONGO_PORT $STRIPE_PORT.
+# DIR, on $NATS_PORT $REDIS_PORT $MONGO_PORT $STRIPE_PORT. With NATS_CONFIG
+# set (write_nats_accounts), NATS asks its clients to sign in.
 start_servers() {
   local dir=$1
   mkdir -p "$dir/nats" "$dir/redis" "$dir/mongo" "$dir/logs"
@@ -161,7 +176,7 @@ start_servers() {
   ensure_port_free redis "$REDIS_PORT"
   ensure_port_free mongo "$MONGO_PORT"
   ensure_port_free stripe "$STRIPE_PORT"
-  spawn nats-server "$dir/logs/nats.log" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
+  spawn nats-server "$dir/logs/nats.log" nats-server ${NATS_CONFIG:+-c "$NATS_CONFIG"} -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
   spawn redis-server "$dir/logs/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
     --dir "$dir/redis" --save '' --appendonly yes
   # MONGO_SERVER=rust runs SecantusDB's Rust build (`make bench` does).

@@ -2,12 +2,14 @@
 //! `check` holds the rendered manifests to the platform's rules;
 //! `wait-ready` waits until a namespace's workloads are ready;
 //! `dead-letters`, `redeliver` and `rebuild` work with a running
-//! platform's log.
+//! platform's log; `nats-config` and `nats-users` write the NATS
+//! server's accounts.
 
 pub mod event_log;
 mod found;
 mod ingress;
 pub mod manifests;
+pub mod nats;
 mod observability;
 pub mod openapi;
 pub mod ready;

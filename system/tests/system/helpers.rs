@@ -207,7 +207,7 @@ pub async fn documents(platform: &Platform, service: &str, collection: &str) -> 
 
 /// The platform's stream, read with a connection of the test's own.
 pub async fn stream(platform: &Platform) -> async_nats::jetstream::stream::Stream {
-    let client = async_nats::connect(platform.nats_url()).await.unwrap();
+    let client = platform.nats().await.unwrap();
     async_nats::jetstream::new(client)
         .get_stream(common::config::DEFAULT_STREAM)
         .await
