@@ -215,37 +215,9 @@ impl Platform {
     }
 
     /// The NATS server; the services' subjects start with `ticketing.`. It
-    /// asks every client to sign in: see [`Platform::nats`].
+    /// asks every client to sign in: see [`crate::nats`].
     pub fn nats_url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.ports["NATS"])
-    }
-
-    /// The NATS user `user`'s password (a service's name, or `ops`), which
-    /// `make up` generated for this run.
-    pub fn nats_password(&self, user: &str) -> String {
-        std::fs::read_to_string(self.state.join("nats-users").join(user))
-            .unwrap_or_else(|err| panic!("make up wrote no NATS password for {user}: {err}"))
-    }
-
-    /// How to sign in to NATS as `user`.
-    pub fn nats_options(&self, user: &str) -> async_nats::ConnectOptions {
-        async_nats::ConnectOptions::new().user_and_password(user.into(), self.nats_password(user))
-    }
-
-    /// A connection to NATS as `ops`, which may do anything: for looking
-    /// at the stream and for publishing what no service would.
-    pub async fn nats(&self) -> Result<async_nats::Client, async_nats::ConnectError> {
-        self.nats_options("ops").connect(self.nats_url()).await
-    }
-
-    /// `NATS_URL`, `NATS_USER` and `NATS_PASSWORD` for a tool (`ops`) to
-    /// reach NATS as `ops`.
-    pub fn nats_env(&self) -> [(&'static str, String); 3] {
-        [
-            ("NATS_URL", self.nats_url()),
-            ("NATS_USER", "ops".into()),
-            ("NATS_PASSWORD", self.nats_password("ops")),
-        ]
     }
 
     /// The key `make up` generated to sign sessions with.
