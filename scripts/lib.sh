@@ -166,6 +166,34 @@ write_nats_accounts() {
   NATS_CONFIG="$dir/nats-accounts.conf"
 }
 
+# NATS_CLUSTER=3: three nats-servers clustered on loopback, as the prod
+# overlay runs them: clients on $NATS_PORT, $NATS_2_PORT and $NATS_3_PORT
+# (free ones when unset), processes nats-server, nats-server-2 and
+# nats-server-3 (server names n1, n2, n3), the stream at three replicas.
+# Returns once each server's JetStream is healthy.
+start_nats_cluster() {
+  local dir=$1 i routes=() names=(nats-server nats-server-2 nats-server-3)
+  : "${NATS_2_PORT:=$(free_port)}" "${NATS_3_PORT:=$(free_port)}"
+  local clients=("$NATS_PORT" "$NATS_2_PORT" "$NATS_3_PORT") monitors=()
+  for i in 0 1 2; do routes+=("$(free_port)"); monitors+=("$(free_port)"); done
+  local all_routes
+  all_routes=$(printf 'nats://127.0.0.1:%s,' "${routes[@]}")
+  for i in 0 1 2; do
+    ensure_port_free "${names[$i]}" "${clients[$i]}"
+    mkdir -p "$dir/nats-$((i + 1))"
+    spawn "${names[$i]}" "$dir/logs/${names[$i]}.log" nats-server ${NATS_CONFIG:+-c "$NATS_CONFIG"} \
+      -a 127.0.0.1 -p "${clients[$i]}" \
+      -m "${monitors[$i]}" -n "n$((i + 1))" -js -sd "$dir/nats-$((i + 1))" \
+      --cluster_name ticketing --cluster "nats://127.0.0.1:${routes[$i]}" --routes "${all_routes%,}"
+  done
+  for i in 0 1 2; do
+    wait_http "${names[$i]}" "http://127.0.0.1:${monitors[$i]}/healthz" "$dir/logs/${names[$i]}.log"
+  done
+  NATS_URL=$(printf 'nats://127.0.0.1:%s,' "${clients[@]}")
+  NATS_URL=${NATS_URL%,}
+  export NATS_STREAM_REPLICAS=3
+}
+
 # start_servers DIR: NATS, Redis, SecantusDB and localstripe with data under
 # DIR, on $NATS_PORT $REDIS_PORT $MONGO_PORT $STRIPE_PORT. With NATS_CONFIG
 # set (write_nats_accounts), NATS asks its clients to sign in.
@@ -176,7 +204,11 @@ start_servers() {
   ensure_port_free redis "$REDIS_PORT"
   ensure_port_free mongo "$MONGO_PORT"
   ensure_port_free stripe "$STRIPE_PORT"
-  spawn nats-server "$dir/logs/nats.log" nats-server ${NATS_CONFIG:+-c "$NATS_CONFIG"} -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
+  if [ "${NATS_CLUSTER:-1}" = 3 ]; then
+    start_nats_cluster "$dir"
+  else
+    spawn nats-server "$dir/logs/nats.log" nats-server ${NATS_CONFIG:+-c "$NATS_CONFIG"} -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
+  fi
   spawn redis-server "$dir/logs/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
     --dir "$dir/redis" --save '' --appendonly yes
   # MONGO_SERVER=rust runs SecantusDB's Rust build (`make bench` does).
@@ -187,12 +219,12 @@ start_servers() {
   # localstripe as scripts/run-localstripe.py runs it: its store in memory, and
   # confirming an intent with another card, as Stripe does.
   spawn localstripe "$dir/logs/localstripe.log" "$VENV/bin/python" "$ROOT/scripts/run-localstripe.py" "$STRIPE_PORT"
-  wait_port nats-server "$NATS_PORT" "$dir/logs/nats.log"
+  wait_port nats-server "$NATS_PORT" "$dir/logs/nats$([ "${NATS_CLUSTER:-1}" = 3 ] && echo -server).log"
   wait_port redis-server "$REDIS_PORT" "$dir/logs/redis.log"
   wait_port SecantusDB "$MONGO_PORT" "$dir/logs/mongo.log" 120
   wait_port localstripe "$STRIPE_PORT" "$dir/logs/localstripe.log"
   MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true&retryWrites=false"
-  NATS_URL="nats://127.0.0.1:$NATS_PORT"
+  [ "${NATS_CLUSTER:-1}" = 3 ] || NATS_URL="nats://127.0.0.1:$NATS_PORT"
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
   STRIPE_URL="http://127.0.0.1:$STRIPE_PORT"
 }

@@ -16,6 +16,10 @@ use crate::events::Event;
 /// How long the server remembers message ids to drop duplicates.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
+/// How long a service starting keeps asking for its stream while the
+/// servers answer with errors (a cluster electing its leaders).
+const STREAM_SETUP: Duration = Duration::from_secs(45);
+
 /// A connection to JetStream, scoped to one prefix and stream. Cheap to clone.
 #[derive(Clone)]
 pub struct Bus {
@@ -33,6 +37,15 @@ pub struct Published {
     pub duplicate: bool,
 }
 
+/// The servers a `NATS_URL` names: one, or a cluster's several separated
+/// by commas, as the NATS tools take them.
+pub fn server_addrs(url: &str) -> Vec<&str> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .collect()
+}
+
 impl Bus {
     /// Connects and creates (or brings up to date) the stream.
     pub async fn connect(settings: &BusSettings) -> anyhow::Result<Self> {
@@ -45,7 +58,7 @@ impl Bus {
                 .custom_inbox_prefix(crate::permissions::inbox_prefix(user));
         }
         let client = options
-            .connect(settings.nats_url.as_str())
+            .connect(server_addrs(&settings.nats_url))
             .await
             .with_context(|| format!("cannot connect to NATS at {}", settings.nats_url))?;
         let bus = Self {
@@ -69,11 +82,25 @@ impl Bus {
             num_replicas: replicas,
             ..Default::default()
         };
-        self.jetstream
-            .create_or_update_stream(config)
-            .await
-            .with_context(|| format!("cannot create or update stream {}", self.stream))?;
-        Ok(())
+        // A cluster that has just formed, or is electing a leader, times the
+        // request out for a moment: ask again until STREAM_SETUP has passed.
+        let deadline = tokio::time::Instant::now() + STREAM_SETUP;
+        let mut pause = Duration::from_millis(250);
+        loop {
+            match self.jetstream.create_or_update_stream(config.clone()).await {
+                Ok(_) => return Ok(()),
+                Err(error) if tokio::time::Instant::now() + pause < deadline => {
+                    tracing::warn!(%error, stream = %self.stream, "the stream is not ready yet; asking again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(4));
+                }
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("cannot create or update stream {}", self.stream)
+                    });
+                }
+            }
+        }
     }
 
     /// The full subject of `name` under this deployment's prefix.
@@ -165,5 +192,27 @@ impl Bus {
                 duplicate: ack.duplicate,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_addrs;
+
+    #[test]
+    fn a_cluster_url_names_each_of_its_servers() {
+        // Given the URL of a three-server cluster, as `make up` writes it
+        let url = "nats://127.0.0.1:4222, nats://127.0.0.1:4223,nats://127.0.0.1:4224";
+        // When its servers are read / Then there are the three, trimmed
+        assert_eq!(
+            server_addrs(url),
+            [
+                "nats://127.0.0.1:4222",
+                "nats://127.0.0.1:4223",
+                "nats://127.0.0.1:4224"
+            ]
+        );
+        // And a single server is itself
+        assert_eq!(server_addrs("nats://nats:4222"), ["nats://nats:4222"]);
     }
 }

@@ -19,7 +19,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const SUMMARY: usize = 60;
 
 /// Where the platform's log is: `NATS_URL`, `NATS_PREFIX`, `NATS_STREAM`
-/// (and `NATS_USER`, `NATS_PASSWORD`), as the services read them.
+/// (and `NATS_USER`, `NATS_PASSWORD` or `NATS_PASSWORD_FILE`), as the
+/// services read them.
 #[derive(Debug, Clone)]
 pub struct Platform {
     pub nats_url: String,
@@ -34,7 +35,9 @@ impl Platform {
         Ok(Self {
             nats_url: var("NATS_URL")
                 .context("NATS_URL is not set: where is the platform's NATS?")?,
-            user: var("NATS_USER").zip(var("NATS_PASSWORD")),
+            user: var("NATS_USER").zip(
+                common::config::optional_secret("NATS_PASSWORD")?.map(|p| p.expose().to_string()),
+            ),
             prefix: var("NATS_PREFIX").unwrap_or_else(|| "ticketing".into()),
             stream: var("NATS_STREAM").unwrap_or_else(|| common::config::DEFAULT_STREAM.into()),
         })
@@ -49,8 +52,11 @@ impl Platform {
             options = options.user_and_password(user.clone(), password.clone());
         }
         let url = &self.nats_url;
-        let client = match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str()))
-            .await
+        let client = match tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            options.connect(common::bus::server_addrs(url)),
+        )
+        .await
         {
             Ok(Ok(client)) => client,
             // The platform's NATS asks every client to sign in.

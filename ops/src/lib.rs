@@ -5,16 +5,22 @@
 //! platform's log; `nats-config` and `nats-users` write the NATS
 //! server's accounts.
 
+mod databases;
 pub mod event_log;
 mod found;
 mod ingress;
+pub mod isolation;
 pub mod manifests;
 pub mod nats;
+pub mod network;
 mod observability;
 pub mod openapi;
+mod pod_security;
+mod production;
 pub mod ready;
 pub mod rebuild;
 pub mod rules;
+mod spread;
 mod workloads;
 
 use std::path::Path;

@@ -48,7 +48,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rebuilds a service's replica from the whole log while it serves (MONGO_URI, MONGO_DB).
+    /// Rebuilds a service's replica from the whole log while it serves (MONGO_URI or MONGO_URI_FILE, MONGO_DB).
     Rebuild {
         #[arg(value_parser = ["orders", "payments"])]
         service: String,
@@ -126,7 +126,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(UNREACHABLE));
             };
             let definition = ops::rebuild::definition(&service).expect("clap allows only these");
-            let Some(mongo_uri) = std::env::var("MONGO_URI").ok().filter(|u| !u.is_empty()) else {
+            let Some(mongo_uri) =
+                common::config::optional_secret("MONGO_URI")?.map(|u| u.expose().to_string())
+            else {
                 eprintln!("error: MONGO_URI is not set: where is {service}'s database?");
                 return Ok(ExitCode::from(UNREACHABLE));
             };

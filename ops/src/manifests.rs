@@ -8,8 +8,9 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,6 +27,10 @@ pub struct Manifests {
     pub disruption_budgets: Vec<PodDisruptionBudget>,
     pub autoscalers: Vec<HorizontalPodAutoscaler>,
     pub namespaces: Vec<Namespace>,
+    pub network_policies: Vec<NetworkPolicy>,
+    pub jobs: Vec<Job>,
+    pub cron_jobs: Vec<CronJob>,
+    pub volume_claims: Vec<PersistentVolumeClaim>,
 }
 
 impl Manifests {
@@ -73,6 +78,19 @@ impl Manifests {
                 "Namespace" => manifests
                     .namespaces
                     .push(serde_json::from_value(document).with_context(|| typed("Namespace"))?),
+                "NetworkPolicy" => manifests.network_policies.push(
+                    serde_json::from_value(document).with_context(|| typed("NetworkPolicy"))?,
+                ),
+                "Job" => manifests
+                    .jobs
+                    .push(serde_json::from_value(document).with_context(|| typed("Job"))?),
+                "CronJob" => manifests
+                    .cron_jobs
+                    .push(serde_json::from_value(document).with_context(|| typed("CronJob"))?),
+                "PersistentVolumeClaim" => manifests.volume_claims.push(
+                    serde_json::from_value(document)
+                        .with_context(|| typed("PersistentVolumeClaim"))?,
+                ),
                 other => bail!("{other} {name}: a kind the checks do not know"),
             }
         }

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 use crate::found::Found;
 pub use crate::found::Violation;
 use crate::manifests::Manifests;
+use crate::pod_security;
 use crate::workloads::{Workload, containers, workloads};
 
 /// What the rules need besides the manifests.
@@ -31,10 +32,14 @@ pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
             let object = format!("{} {}", workload.kind, workload.name);
             crate::observability::scraped(&workload.annotations, workload.pod, &object, &mut found);
         }
+        let object = format!("{} {}", workload.kind, workload.name);
+        pod_security::service_account_token(workload.pod, &object, &mut found);
         for container in containers(workload.pod) {
             let object = format!("{} {}/{}", workload.kind, workload.name, container.name);
             resources(container, &object, &mut found);
             non_root(workload.pod, container, &object, &mut found);
+            pod_security::restricted(workload.pod, container, &object, &mut found);
+            pod_security::secrets_in_files(container, &object, &mut found);
             read_only_root(container, &object, &mut found);
             image(container, context, &object, &mut found);
             if ours {
@@ -46,14 +51,16 @@ pub fn check(manifests: &Manifests, context: &Context) -> Vec<Violation> {
     references(manifests, &workloads, context, &mut found);
     crate::ingress::backends(manifests, &mut found);
     crate::observability::alert_rules(manifests, &mut found);
+    crate::isolation::check(manifests, &workloads, &mut found);
+    pod_security::namespaces(&manifests.namespaces, &mut found);
     if context.production {
-        production(manifests, &workloads, context, &mut found);
+        crate::production::check(manifests, &workloads, context, &mut found);
     }
     found.into_violations()
 }
 
 /// An image without its tag or digest.
-fn repository(image: &str) -> &str {
+pub(crate) fn repository(image: &str) -> &str {
     let image = image.split('@').next().unwrap_or(image);
     match image.rfind(':') {
         Some(colon) if colon > image.rfind('/').unwrap_or(0) => &image[..colon],
@@ -62,7 +69,7 @@ fn repository(image: &str) -> &str {
 }
 
 /// A pod running one of the platform's own images: a service or the client.
-fn is_ours(pod: &PodSpec, context: &Context) -> bool {
+pub(crate) fn is_ours(pod: &PodSpec, context: &Context) -> bool {
     pod.containers.iter().any(|c| {
         c.image
             .as_deref()
@@ -271,12 +278,12 @@ fn references(
         }
         let object = format!("{} {}", workload.kind, workload.name);
         for volume in workload.pod.volumes.iter().flatten() {
-            if let Some(name) = volume
-                .secret
-                .as_ref()
-                .and_then(|s| s.secret_name.as_deref())
-            {
+            let mounted = volume.secret.as_ref();
+            if let Some(name) = mounted.and_then(|s| s.secret_name.as_deref()) {
                 secret(name, None, &object, found);
+                for item in mounted.and_then(|s| s.items.as_ref()).into_iter().flatten() {
+                    secret(name, Some(&item.key), &object, found);
+                }
             }
             if let Some(c) = &volume.config_map {
                 config_map(&c.name, None, &object, found);
@@ -291,90 +298,6 @@ fn references(
         let tls = ingress.spec.iter().flat_map(|s| s.tls.iter().flatten());
         for name in tls.filter_map(|t| t.secret_name.as_deref()) {
             secret(name, None, &object, found);
-        }
-    }
-}
-
-fn production(
-    manifests: &Manifests,
-    workloads: &[Workload<'_>],
-    context: &Context,
-    found: &mut Found,
-) {
-    for workload in workloads
-        .iter()
-        .filter(|w| w.kind == "Deployment" && is_ours(w.pod, context))
-    {
-        let object = format!("Deployment {}", workload.name);
-        if workload.replicas.unwrap_or(1) < 2 {
-            found.add("replicas", &object, "fewer than two replicas");
-        }
-        let budgeted = manifests.disruption_budgets.iter().any(|pdb| {
-            let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
-            let labels = selector.and_then(|s| s.match_labels.as_ref());
-            labels.is_some_and(|l| {
-                !l.is_empty() && l.iter().all(|(k, v)| workload.labels.get(k) == Some(v))
-            })
-        });
-        if !budgeted {
-            found.add(
-                "disruption-budgets",
-                &object,
-                "no PodDisruptionBudget selects its pods",
-            );
-        }
-        let scaled = manifests.autoscalers.iter().any(|hpa| {
-            hpa.spec.as_ref().is_some_and(|s| {
-                s.scale_target_ref.kind == "Deployment"
-                    && s.scale_target_ref.name == workload.name
-                    && s.min_replicas.unwrap_or(1) >= 2
-            })
-        });
-        if !scaled {
-            found.add(
-                "autoscalers",
-                &object,
-                "no HorizontalPodAutoscaler keeps two replicas or more",
-            );
-        }
-    }
-    let nats = workloads
-        .iter()
-        .find(|w| w.kind == "StatefulSet" && w.name == "nats");
-    if nats.and_then(|n| n.replicas).unwrap_or(1) < 3 {
-        found.add(
-            "nats-cluster",
-            "StatefulSet nats",
-            "fewer than three NATS servers",
-        );
-    }
-    let stream_replicas = manifests
-        .config_maps
-        .iter()
-        .find_map(|c| c.data.as_ref()?.get("NATS_STREAM_REPLICAS").cloned());
-    if stream_replicas.as_deref() != Some("3") {
-        found.add(
-            "nats-cluster",
-            "ConfigMap ticketing-config",
-            "the stream is not kept three times (NATS_STREAM_REPLICAS)",
-        );
-    }
-    for ingress in &manifests.ingresses {
-        let object = format!(
-            "Ingress {}",
-            ingress.metadata.name.as_deref().unwrap_or_default()
-        );
-        let has_tls = ingress
-            .spec
-            .as_ref()
-            .and_then(|s| s.tls.as_ref())
-            .is_some_and(|t| !t.is_empty());
-        let annotations = ingress.metadata.annotations.clone().unwrap_or_default();
-        let issued = ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"]
-            .iter()
-            .any(|a| annotations.contains_key(*a));
-        if !has_tls || !issued {
-            found.add("tls", &object, "no TLS section with a cert-manager issuer");
         }
     }
 }

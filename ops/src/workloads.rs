@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 
 use crate::manifests::Manifests;
 
-/// A Deployment or a StatefulSet, as the rules look at it.
+/// A Deployment, a StatefulSet, a Job or a CronJob, as the rules look at it.
 pub struct Workload<'a> {
     pub kind: &'static str,
     pub name: String,
@@ -54,7 +54,19 @@ pub fn workloads(manifests: &Manifests) -> Vec<Workload<'_>> {
             &spec.template,
         )
     });
-    deployments.chain(stateful_sets).collect()
+    let jobs = manifests.jobs.iter().filter_map(|j| {
+        let spec = j.spec.as_ref()?;
+        Workload::of("Job", j.metadata.name.as_ref(), None, &spec.template)
+    });
+    let cron_jobs = manifests.cron_jobs.iter().filter_map(|c| {
+        let spec = c.spec.as_ref()?.job_template.spec.as_ref()?;
+        Workload::of("CronJob", c.metadata.name.as_ref(), None, &spec.template)
+    });
+    deployments
+        .chain(stateful_sets)
+        .chain(jobs)
+        .chain(cron_jobs)
+        .collect()
 }
 
 /// A pod's containers, its init containers included.

@@ -1,10 +1,14 @@
 //! `check` against the real manifests (rendered by kubectl kustomize), and
-//! every rule fed a manifest that breaks it.
+//! every rule fed a manifest that breaks it (the hardening rules in
+//! `check/hardening.rs`).
+
+#[path = "check/hardening.rs"]
+mod hardening;
 
 use std::path::PathBuf;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Container;
+use k8s_openapi::api::core::v1::{Container, PodSpec};
 use ops::manifests::{self, Manifests};
 use ops::rules::{self, Context};
 
@@ -34,6 +38,20 @@ fn deployment<'a>(m: &'a mut Manifests, name: &str) -> &'a mut Deployment {
         .iter_mut()
         .find(|d| d.metadata.name.as_deref() == Some(name))
         .unwrap()
+}
+
+fn pod<'a>(m: &'a mut Manifests, deployment_name: &str) -> &'a mut PodSpec {
+    let d = deployment(m, deployment_name);
+    d.spec.as_mut().unwrap().template.spec.as_mut().unwrap()
+}
+
+fn stateful_pod<'a>(m: &'a mut Manifests, name: &str) -> &'a mut PodSpec {
+    let s = m
+        .stateful_sets
+        .iter_mut()
+        .find(|s| s.metadata.name.as_deref() == Some(name))
+        .unwrap();
+    s.spec.as_mut().unwrap().template.spec.as_mut().unwrap()
 }
 
 fn container<'a>(m: &'a mut Manifests, deployment_name: &str) -> &'a mut Container {
@@ -166,15 +184,9 @@ fn every_rule_rejects_a_manifest_that_breaks_it() {
             "dev",
             "a secret key that does not exist",
             |m| {
-                let env = container(m, "auth").env.as_mut().unwrap();
-                let var = env.iter_mut().find(|e| e.name == "JWT_KEY").unwrap();
-                var.value_from
-                    .as_mut()
-                    .unwrap()
-                    .secret_key_ref
-                    .as_mut()
-                    .unwrap()
-                    .key = "JWT_KEYS".into();
+                let volumes = pod(m, "auth").volumes.as_mut().unwrap();
+                let jwt = volumes.iter_mut().find(|v| v.name == "jwt").unwrap();
+                jwt.secret.as_mut().unwrap().items.as_mut().unwrap()[0].key = "JWT_KEYS".into();
             },
         ),
         (
@@ -198,18 +210,9 @@ fn every_rule_rejects_a_manifest_that_breaks_it() {
             "prod",
             "a secret neither defined nor external",
             |m| {
-                let env = container(m, "payments").env.as_mut().unwrap();
-                let var = env
-                    .iter_mut()
-                    .find(|e| e.name == "STRIPE_SECRET_KEY")
-                    .unwrap();
-                var.value_from
-                    .as_mut()
-                    .unwrap()
-                    .secret_key_ref
-                    .as_mut()
-                    .unwrap()
-                    .name = "stripe-keys".into();
+                let volumes = pod(m, "payments").volumes.as_mut().unwrap();
+                let stripe = volumes.iter_mut().find(|v| v.name == "stripe").unwrap();
+                stripe.secret.as_mut().unwrap().secret_name = Some("stripe-keys".into());
             },
         ),
         (
@@ -298,6 +301,11 @@ fn every_rule_rejects_a_manifest_that_breaks_it() {
             m.ingresses[0].spec.as_mut().unwrap().tls = None
         }),
     ];
+    assert_rejected(&cases);
+}
+
+/// Each rule passes the overlay as it is, and names the breakage.
+fn assert_rejected(cases: &[(&str, &str, &str, Breakage)]) {
     for (rule, overlay, what, breakage) in cases {
         let (mut manifests, context) = rendered(overlay);
         assert!(
@@ -307,7 +315,7 @@ fn every_rule_rejects_a_manifest_that_breaks_it() {
         breakage(&mut manifests);
         let violations = rules::check(&manifests, &context);
         assert!(
-            violations.iter().any(|v| v.rule == rule),
+            violations.iter().any(|v| v.rule == *rule),
             "{rule} should reject {what} in {overlay}, got {violations:#?}"
         );
     }
@@ -315,7 +323,7 @@ fn every_rule_rejects_a_manifest_that_breaks_it() {
 
 #[test]
 fn a_kind_the_rules_do_not_know_is_refused() {
-    let yaml = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\n";
+    let yaml = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: nightly\n";
     let err = Manifests::parse(yaml).unwrap_err();
-    assert!(err.to_string().contains("CronJob"), "{err}");
+    assert!(err.to_string().contains("DaemonSet"), "{err}");
 }

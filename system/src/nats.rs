@@ -22,7 +22,9 @@ impl Platform {
     /// A connection to NATS as `ops`, which may do anything: for looking
     /// at the stream and for publishing what no service would.
     pub async fn nats(&self) -> Result<async_nats::Client, async_nats::ConnectError> {
-        self.nats_options("ops").connect(self.nats_url()).await
+        self.nats_options("ops")
+            .connect(common::bus::server_addrs(&self.nats_url()))
+            .await
     }
 
     /// `NATS_URL`, `NATS_USER` and `NATS_PASSWORD` for a tool (`ops`) to

@@ -92,6 +92,8 @@ pub struct Platform {
     pub(crate) state: PathBuf,
     /// Processes started again by `restart`; up.sh stops them with the rest.
     pub(crate) restarted: Vec<Child>,
+    /// Started with `NATS_CLUSTER=3`: three NATS servers, not one.
+    cluster: bool,
 }
 
 /// Which build of the services runs.
@@ -101,10 +103,13 @@ pub enum Profile {
     Release,
 }
 
-const PORTS: [&str; 12] = [
+const PORTS: [&str; 14] = [
     "HTTP",
     "PROMETHEUS",
     "NATS",
+    // The second and third servers when `NATS_CLUSTER=3`.
+    "NATS_2",
+    "NATS_3",
     "REDIS",
     "MONGO",
     "STRIPE",
@@ -202,6 +207,7 @@ impl Platform {
             up,
             state,
             restarted: Vec::new(),
+            cluster: settings.contains(&("NATS_CLUSTER", "3")),
         }
     }
 
@@ -214,10 +220,20 @@ impl Platform {
         )
     }
 
-    /// The NATS server; the services' subjects start with `ticketing.`. It
-    /// asks every client to sign in: see [`crate::nats`].
+    /// The NATS server, or the cluster's servers separated by commas; the
+    /// services' subjects start with `ticketing.`. It asks every client to
+    /// sign in: see [`crate::nats`].
     pub fn nats_url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.ports["NATS"])
+        let servers: &[&str] = if self.cluster {
+            &["NATS", "NATS_2", "NATS_3"]
+        } else {
+            &["NATS"]
+        };
+        let urls: Vec<_> = servers
+            .iter()
+            .map(|name| format!("nats://127.0.0.1:{}", self.ports[name]))
+            .collect();
+        urls.join(",")
     }
 
     /// The key `make up` generated to sign sessions with.
@@ -234,11 +250,13 @@ impl Platform {
             .unwrap_or_default()
     }
 
-    /// The port one process listens on: a service's name, or `nats-server`,
-    /// `redis-server`, `secantusdb`, `localstripe`, `nginx`, `prometheus`.
+    /// The port one process listens on: a service's name, or `nats-server`
+    /// (and `nats-server-2`, `nats-server-3` in a cluster), `redis-server`, `secantusdb`, `localstripe`, `nginx`, `prometheus`.
     pub fn port(&self, process: &str) -> u16 {
         let key = match process {
             "nats-server" => "NATS",
+            "nats-server-2" => "NATS_2",
+            "nats-server-3" => "NATS_3",
             "redis-server" => "REDIS",
             "secantusdb" => "MONGO",
             "localstripe" => "STRIPE",

@@ -26,7 +26,7 @@ async fn signed_in_as(
                 }
             }
         })
-        .connect(platform.nats_url())
+        .connect(common::bus::server_addrs(&platform.nats_url()))
         .await
         .unwrap_or_else(|err| panic!("{user} cannot sign in: {err}"));
     (client, refused)

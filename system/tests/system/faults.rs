@@ -13,7 +13,7 @@ use crate::helpers::{Person, database};
 use crate::rules::rules_hold;
 
 /// Sells `n` tickets and waits until the orders service knows them all.
-async fn on_sale(seller: &Person, n: usize) -> Vec<String> {
+pub(crate) async fn on_sale(seller: &Person, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
         let ticket = seller.sell(&format!("Seat {i}"), 20.0).await;
@@ -22,7 +22,7 @@ async fn on_sale(seller: &Person, n: usize) -> Vec<String> {
     ids
 }
 
-async fn place(buyer: &Person, ticket_id: &str) -> String {
+pub(crate) async fn place(buyer: &Person, ticket_id: &str) -> String {
     let response = buyer.order(ticket_id).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let order: Value = response.json().await.unwrap();
@@ -30,7 +30,7 @@ async fn place(buyer: &Person, ticket_id: &str) -> String {
 }
 
 /// Pays as soon as payments knows the order.
-async fn pay(buyer: &Person, order_id: &str) {
+pub(crate) async fn pay(buyer: &Person, order_id: &str) {
     eventually(
         &format!("payments to take a payment for {order_id}"),
         || async {

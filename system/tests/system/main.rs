@@ -5,6 +5,7 @@
 mod accounts;
 mod alerts;
 mod bad_input;
+mod cluster;
 mod contention;
 mod contract;
 mod faults;

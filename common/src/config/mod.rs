@@ -1,13 +1,16 @@
 //! Typed settings read once from the environment at start. A missing or
 //! malformed setting stops the service with a message naming it; secrets are
-//! wrapped so that they never reach a log. A leaf: it builds on nothing of
-//! this crate but [`Secret`].
+//! wrapped so that they never reach a log. Any setting `NAME` may instead
+//! be given as `NAME_FILE`, the path of a file holding it (a secret mounted
+//! as a volume), so that secrets need not sit in the environment. A leaf: it
+//! builds on nothing of this crate but [`Secret`].
 
-use std::fmt;
-use std::str::FromStr;
+mod source;
+
 use std::time::Duration;
 
 pub use crate::secret::Secret;
+pub use source::{millis, optional, optional_secret, required, seconds, secret};
 
 /// A setting that is absent or cannot be parsed.
 #[derive(Debug, thiserror::Error)]
@@ -16,49 +19,15 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("setting {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
-}
-
-/// A setting that must be present and not empty.
-pub fn required(name: &'static str) -> Result<String, ConfigError> {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Ok(value),
-        _ => Err(ConfigError::Missing(name)),
-    }
-}
-
-/// A setting that must be present, kept out of logs.
-pub fn secret(name: &'static str) -> Result<Secret, ConfigError> {
-    required(name).map(Secret::new)
-}
-
-/// A setting with a default, parsed into `T`.
-pub fn optional<T>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => {
-            value
-                .trim()
-                .parse()
-                .map_err(|err: T::Err| ConfigError::Invalid {
-                    name,
-                    reason: err.to_string(),
-                })
-        }
-        _ => Ok(default),
-    }
-}
-
-/// A duration given in whole seconds.
-pub fn seconds(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
-    optional(name, default).map(Duration::from_secs)
-}
-
-/// A duration given in milliseconds.
-pub fn millis(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
-    optional(name, default).map(Duration::from_millis)
+    #[error("both {0} and {0}_FILE are set: set one of them")]
+    Ambiguous(&'static str),
+    // The reason is the I/O error's, never anything the file holds.
+    #[error("setting {name}_FILE names {path}, which cannot be read: {reason}")]
+    Unreadable {
+        name: &'static str,
+        path: String,
+        reason: String,
+    },
 }
 
 /// How a process serves HTTP: where, with what deadlines.
@@ -223,11 +192,8 @@ impl BusSettings {
         };
         Ok(Self {
             nats_url: required("NATS_URL")?,
-            nats_user: std::env::var("NATS_USER").ok().filter(|u| !u.is_empty()),
-            nats_password: std::env::var("NATS_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty())
-                .map(Secret::new),
+            nats_user: Some(optional("NATS_USER", String::new())?).filter(|u| !u.is_empty()),
+            nats_password: optional_secret("NATS_PASSWORD")?,
             prefix: optional("NATS_PREFIX", "ticketing".to_string())?,
             stream: optional("NATS_STREAM", DEFAULT_STREAM.to_string())?,
             stream_replicas: optional("NATS_STREAM_REPLICAS", 1)?,
@@ -239,20 +205,6 @@ impl BusSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_missing_setting_is_named() {
-        let err = required("COMMON_TEST_SURELY_UNSET").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "missing required setting COMMON_TEST_SURELY_UNSET"
-        );
-    }
-
-    #[test]
-    fn an_absent_optional_setting_takes_its_default() {
-        assert_eq!(optional("COMMON_TEST_ALSO_UNSET", 42u16).unwrap(), 42);
-    }
 
     #[test]
     fn nak_delays_double_up_to_the_longest() {
