@@ -152,6 +152,20 @@ stop_all() {
   rm -f "$PIDS_FILE"
 }
 
+# write_nats_accounts DIR OPS: the NATS accounts for $NATS_PREFIX, as the
+# event catalogue gives them (OPS is the `ops` binary): a fresh random
+# password per user in DIR/nats-users/USER (each service signs in as
+# itself, tools and tests as `ops`), the file of them the accounts include
+# (DIR/nats-users.conf), and the accounts in DIR/nats-accounts.conf, which
+# NATS_CONFIG names for start_servers.
+write_nats_accounts() {
+  local dir=$1 ops=$2
+  "$ops" nats-users --fresh --passwords-from "$dir/nats-users" --out "$dir/nats-users.conf" >/dev/null
+  "$ops" nats-config --prefix "$NATS_PREFIX" --stream "${NATS_STREAM:-TICKETING}" \
+    --include nats-users.conf --out "$dir/nats-accounts.conf" >/dev/null
+  NATS_CONFIG="$dir/nats-accounts.conf"
+}
+
 # NATS_CLUSTER=3: three nats-servers clustered on loopback, as the prod
 # overlay runs them: clients on $NATS_PORT, $NATS_2_PORT and $NATS_3_PORT
 # (free ones when unset), processes nats-server, nats-server-2 and
@@ -167,7 +181,8 @@ start_nats_cluster() {
   for i in 0 1 2; do
     ensure_port_free "${names[$i]}" "${clients[$i]}"
     mkdir -p "$dir/nats-$((i + 1))"
-    spawn "${names[$i]}" "$dir/logs/${names[$i]}.log" nats-server -a 127.0.0.1 -p "${clients[$i]}" \
+    spawn "${names[$i]}" "$dir/logs/${names[$i]}.log" nats-server ${NATS_CONFIG:+-c "$NATS_CONFIG"} \
+      -a 127.0.0.1 -p "${clients[$i]}" \
       -m "${monitors[$i]}" -n "n$((i + 1))" -js -sd "$dir/nats-$((i + 1))" \
       --cluster_name ticketing --cluster "nats://127.0.0.1:${routes[$i]}" --routes "${all_routes%,}"
   done
@@ -180,7 +195,8 @@ start_nats_cluster() {
 }
 
 # start_servers DIR: NATS, Redis, SecantusDB and localstripe with data under
-# DIR, on $NATS_PORT $REDIS_PORT $MONGO_PORT $STRIPE_PORT.
+# DIR, on $NATS_PORT $REDIS_PORT $MONGO_PORT $STRIPE_PORT. With NATS_CONFIG
+# set (write_nats_accounts), NATS asks its clients to sign in.
 start_servers() {
   local dir=$1
   mkdir -p "$dir/nats" "$dir/redis" "$dir/mongo" "$dir/logs"
@@ -191,7 +207,7 @@ start_servers() {
   if [ "${NATS_CLUSTER:-1}" = 3 ]; then
     start_nats_cluster "$dir"
   else
-    spawn nats-server "$dir/logs/nats.log" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
+    spawn nats-server "$dir/logs/nats.log" nats-server ${NATS_CONFIG:+-c "$NATS_CONFIG"} -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/nats"
   fi
   spawn redis-server "$dir/logs/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
     --dir "$dir/redis" --save '' --appendonly yes

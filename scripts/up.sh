@@ -49,6 +49,9 @@ trap 'exit 0' INT TERM
 # again a service that make down has just stopped.
 echo $$ >"$STATE_DIR/up.pid"
 
+export NATS_PREFIX=${NATS_PREFIX:-ticketing}
+# NATS holds every service to its own subjects, as in the cluster.
+write_nats_accounts "$STATE_DIR" "$ROOT/target/$PROFILE/ops"
 log "starting the servers (data in $STATE_DIR)"
 start_servers "$STATE_DIR"
 
@@ -69,7 +72,7 @@ curl -fsS -o /dev/null -X POST "$STRIPE_URL/_config/webhooks/ticketing" \
   --data-urlencode "secret=$STRIPE_WEBHOOK_SECRET" || die "localstripe refused the webhook"
 
 export HOST=127.0.0.1 MONGO_URI NATS_URL JWT_KEY DEV_MODE=true RUST_LOG=${RUST_LOG:-info}
-export NATS_PREFIX=${NATS_PREFIX:-ticketing} REDIS_URL STRIPE_API_BASE="$STRIPE_URL"
+export REDIS_URL STRIPE_API_BASE="$STRIPE_URL"
 # localstripe takes any key of the right shape, and serves a stand-in for Stripe.js.
 export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_localstripe}
 export STRIPE_PUBLISHABLE_KEY=${STRIPE_PUBLISHABLE_KEY:-pk_test_localstripe}
@@ -83,7 +86,13 @@ ensure_port_free http "$HTTP_PORT"
 for service in "${SERVICES[@]}"; do ensure_port_free "$service" "$(port_of "$service")"; done
 for service in "${SERVICES[@]}"; do
   port=$(port_of "$service")
-  PORT=$port MONGO_DB=$service spawn "$service" "$LOGS/$service.log" "$ROOT/target/$PROFILE/$service"
+  # Each event service signs in to NATS as itself; the client uses no NATS.
+  user='' password=''
+  if [ -f "$STATE_DIR/nats-users/$service" ]; then
+    user=$service password=$(cat "$STATE_DIR/nats-users/$service")
+  fi
+  PORT=$port MONGO_DB=$service NATS_USER=$user NATS_PASSWORD=$password \
+    spawn "$service" "$LOGS/$service.log" "$ROOT/target/$PROFILE/$service"
 done
 for service in "${SERVICES[@]}"; do
   wait_http "$service" "http://127.0.0.1:$(port_of "$service")/readyz" "$LOGS/$service.log"
@@ -122,6 +131,7 @@ cat <<MSG
   The platform is up:  http://localhost:$HTTP_PORT
   Prometheus:          http://localhost:$PROMETHEUS_PORT
   Logs:                $LOGS/
+  NATS, for ops:       NATS_URL=$NATS_URL NATS_USER=ops NATS_PASSWORD=\$(cat $STATE_DIR/nats-users/ops)
   Stop it with Ctrl-C, or \`make down\` from another terminal.
 
 MSG

@@ -52,7 +52,10 @@ impl Bus {
         let mut options =
             async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(5));
         if let (Some(user), Some(password)) = (&settings.nats_user, &settings.nats_password) {
-            options = options.user_and_password(user.clone(), password.expose().to_string());
+            // Its own inboxes: the one place the server lets it hear replies.
+            options = options
+                .user_and_password(user.clone(), password.expose().to_string())
+                .custom_inbox_prefix(crate::permissions::inbox_prefix(user));
         }
         let client = options
             .connect(server_addrs(&settings.nats_url))

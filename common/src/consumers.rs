@@ -61,6 +61,17 @@ impl Consumers {
             inbox.init().await?;
         }
         let subjects: Vec<&'static str> = self.entries.iter().map(|e| e.subject).collect();
+        // The broker lets a service bind only the consumers the catalogue
+        // names; saying so here beats a refused request at the first bind.
+        if let Some(subject) = subjects
+            .iter()
+            .find(|s| !crate::events::consumes(self.service, s))
+        {
+            anyhow::bail!(
+                "{} consumes {subject}, which the catalogue (common::events::ROUTES) does not say",
+                self.service
+            );
+        }
         let inbox = self.inbox.clone();
         let dispatch = Dispatch::new(self.bus.clone(), self.service, self.entries, self.inbox);
         let mut names = Vec::new();

@@ -189,6 +189,52 @@ event!(
     e.at.timestamp_millis()
 );
 
+/// Who publishes each subject and who consumes it, the one place that says
+/// so: the broker's permissions ([`crate::permissions`]) are derived from it,
+/// and a service that starts a consumer the catalogue does not name is
+/// stopped ([`crate::consumers::Consumers::start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub subject: &'static str,
+    pub publisher: &'static str,
+    pub consumers: &'static [&'static str],
+}
+
+/// The services that publish or consume events (the client does neither).
+pub const EVENT_SERVICES: [&str; 5] = ["auth", "tickets", "orders", "expiration", "payments"];
+
+/// Every service with routes hears bans and ended sessions, auth included.
+const WITH_SESSIONS: &[&str] = &["auth", "tickets", "orders", "payments"];
+
+pub const ROUTES: [Route; 11] = [
+    route::<TicketCreated>("tickets", &["orders"]),
+    route::<TicketUpdated>("tickets", &["orders"]),
+    route::<OrderCreated>("orders", &["tickets", "payments", "expiration"]),
+    route::<OrderCancelled>("orders", &["tickets", "payments"]),
+    route::<OrderCompleted>("orders", &["tickets", "payments"]),
+    route::<ExpirationComplete>("expiration", &["orders"]),
+    route::<PaymentCreated>("payments", &["orders"]),
+    route::<PaymentRefunded>("payments", &["orders"]),
+    route::<UserBanned>("auth", WITH_SESSIONS),
+    route::<UserUnbanned>("auth", WITH_SESSIONS),
+    route::<SessionEnded>("auth", WITH_SESSIONS),
+];
+
+const fn route<E: Event>(publisher: &'static str, consumers: &'static [&'static str]) -> Route {
+    Route {
+        subject: E::SUBJECT,
+        publisher,
+        consumers,
+    }
+}
+
+/// Whether the catalogue says `service` consumes `subject`.
+pub fn consumes(service: &str, subject: &str) -> bool {
+    ROUTES
+        .iter()
+        .any(|r| r.subject == subject && r.consumers.contains(&service))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

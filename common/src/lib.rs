@@ -21,6 +21,7 @@ pub mod mongo;
 pub mod openapi;
 pub mod outbox;
 pub mod paging;
+pub mod permissions;
 pub mod rebuild;
 pub mod relay;
 pub mod replica;

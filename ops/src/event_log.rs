@@ -51,19 +51,27 @@ impl Platform {
         if let Some((user, password)) = &self.user {
             options = options.user_and_password(user.clone(), password.clone());
         }
-        let client = tokio::time::timeout(
+        let url = &self.nats_url;
+        let client = match tokio::time::timeout(
             CONNECT_TIMEOUT,
-            options.connect(common::bus::server_addrs(&self.nats_url)),
+            options.connect(common::bus::server_addrs(url)),
         )
         .await
-        .ok()
-        .and_then(Result::ok)
-        .with_context(|| {
-            format!(
-                "cannot reach NATS at {}: is the platform running?",
-                self.nats_url
-            )
-        })?;
+        {
+            Ok(Ok(client)) => client,
+            // The platform's NATS asks every client to sign in.
+            Ok(Err(err)) if err.kind() == async_nats::ConnectErrorKind::AuthorizationViolation => {
+                let why = match &self.user {
+                    Some((user, _)) => format!("it refused the password of {user}"),
+                    None => "it lets in no one without NATS_USER and NATS_PASSWORD".to_string(),
+                };
+                bail!(
+                    "cannot reach NATS at {url}: {why} (under make up: NATS_USER=ops and \
+                     NATS_PASSWORD=$(cat .local/nats-users/ops))"
+                )
+            }
+            _ => bail!("cannot reach NATS at {url}: is the platform running?"),
+        };
         let jetstream = jetstream::new(client);
         let stream = jetstream.get_stream(&self.stream).await.map_err(|err| {
             anyhow::anyhow!(

@@ -2,7 +2,8 @@
 //! `check` holds the rendered manifests to the platform's rules;
 //! `wait-ready` waits until a namespace's workloads are ready;
 //! `dead-letters`, `redeliver` and `rebuild` work with a running
-//! platform's log.
+//! platform's log; `nats-config` and `nats-users` write the NATS
+//! server's accounts.
 
 mod databases;
 pub mod event_log;
@@ -10,6 +11,7 @@ mod found;
 mod ingress;
 pub mod isolation;
 pub mod manifests;
+pub mod nats;
 pub mod network;
 mod observability;
 pub mod openapi;

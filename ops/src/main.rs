@@ -1,5 +1,5 @@
 //! `ops check`, `ops wait-ready`, `ops dead-letters`, `ops redeliver`,
-//! `ops rebuild`, `ops openapi`.
+//! `ops rebuild`, `ops openapi`, `ops nats-config`, `ops nats-users`.
 //! Exit codes: 0 done, 1 something was refused or failed, 2 the platform
 //! (or the cluster) could not be reached.
 
@@ -61,6 +61,35 @@ enum Command {
         /// Where to write it.
         #[arg(long, default_value = ops::openapi::FILE)]
         out: PathBuf,
+    },
+    /// Writes the NATS server's accounts, derived from the event catalogue.
+    NatsConfig {
+        /// The subjects' prefix (`NATS_PREFIX`).
+        #[arg(long, default_value = "ticketing", conflicts_with = "k8s")]
+        prefix: String,
+        /// The stream (`NATS_STREAM`).
+        #[arg(long, default_value = common::config::DEFAULT_STREAM, conflicts_with = "k8s")]
+        stream: String,
+        /// The file defining the passwords' variables, from the config's folder.
+        #[arg(long, default_value = "nats-users.conf", conflicts_with = "k8s")]
+        include: String,
+        /// Where to write them.
+        #[arg(long, required_unless_present = "k8s")]
+        out: Option<PathBuf>,
+        /// Rewrites instead the generated part of the committed Kubernetes configs.
+        #[arg(long)]
+        k8s: Option<PathBuf>,
+    },
+    /// Writes the file of passwords the accounts include, from one file per user.
+    NatsUsers {
+        /// A folder holding a file per user (auth, tickets, orders, expiration, payments, ops).
+        #[arg(long)]
+        passwords_from: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// First writes a new random password for every user into that folder (`make up` does).
+        #[arg(long)]
+        fresh: bool,
     },
     /// Waits until every Deployment and StatefulSet of a namespace is ready.
     WaitReady {
@@ -214,6 +243,40 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Openapi { out } => {
             std::fs::write(&out, ops::openapi::render())?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::NatsConfig {
+            prefix,
+            stream,
+            include,
+            out,
+            k8s,
+        } => {
+            if let Some(root) = k8s {
+                for (path, committed, wanted) in ops::nats::k8s_configs(&root)? {
+                    if committed != wanted {
+                        std::fs::write(&path, wanted)?;
+                        println!("wrote {}", path.display());
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let out = out.expect("clap requires it without --k8s");
+            std::fs::write(&out, ops::nats::accounts(&prefix, &stream, &include))?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::NatsUsers {
+            passwords_from,
+            out,
+            fresh,
+        } => {
+            if fresh {
+                ops::nats::write_fresh_passwords(&passwords_from)?;
+            }
+            let passwords = ops::nats::read_passwords(&passwords_from)?;
+            ops::nats::write_private(&out, &ops::nats::users_include(&passwords)?)?;
             println!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -63,9 +63,10 @@ impl Manifests {
                 "ConfigMap" => manifests
                     .config_maps
                     .push(serde_json::from_value(document).with_context(|| typed("ConfigMap"))?),
-                "Secret" => manifests
-                    .secrets
-                    .push(serde_json::from_value(document).with_context(|| typed("Secret"))?),
+                "Secret" => manifests.secrets.push(
+                    serde_json::from_value(unwrapped_data(document))
+                        .with_context(|| typed("Secret"))?,
+                ),
                 "PodDisruptionBudget" => manifests.disruption_budgets.push(
                     serde_json::from_value(document)
                         .with_context(|| typed("PodDisruptionBudget"))?,
@@ -116,6 +117,20 @@ impl Manifests {
     }
 }
 
+/// A Secret's data as the API server reads it: kustomize wraps a long
+/// base64 value (a generated file) over several lines, and the server's
+/// decoder skips the line breaks.
+fn unwrapped_data(mut secret: Value) -> Value {
+    if let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) {
+        for value in data.values_mut() {
+            if let Some(text) = value.as_str() {
+                *value = Value::String(text.split_whitespace().collect());
+            }
+        }
+    }
+    secret
+}
+
 /// The images skaffold builds, as its `build.artifacts` name them.
 pub fn skaffold_images(skaffold_yaml: &str) -> anyhow::Result<BTreeSet<String>> {
     #[derive(Deserialize)]
@@ -155,4 +170,17 @@ pub fn external_secrets(overlay: &Path) -> anyhow::Result<BTreeSet<String>> {
         .filter(|line| !line.is_empty())
         .map(str::to_string)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_whose_data_kustomize_wrapped_over_lines_is_read() {
+        let yaml = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  f: |\n    aGVs\n    bG8=\n";
+        let manifests = Manifests::parse(yaml).unwrap();
+        let data = manifests.secrets[0].data.as_ref().unwrap();
+        assert_eq!(data["f"].0, b"hello");
+    }
 }

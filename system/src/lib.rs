@@ -2,6 +2,7 @@
 //! ports with a state folder of its own: the same binaries, servers and
 //! proxy as `make up`. Whole-system tests and the browser test use it.
 
+mod nats;
 mod platform;
 mod processes;
 

@@ -221,7 +221,8 @@ impl Platform {
     }
 
     /// The NATS server, or the cluster's servers separated by commas; the
-    /// services' subjects start with `ticketing.`.
+    /// services' subjects start with `ticketing.`. It asks every client to
+    /// sign in: see [`crate::nats`].
     pub fn nats_url(&self) -> String {
         let servers: &[&str] = if self.cluster {
             &["NATS", "NATS_2", "NATS_3"]

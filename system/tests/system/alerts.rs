@@ -58,7 +58,7 @@ async fn a_stopped_service_and_a_parked_message_fire_their_alerts() {
     );
 
     // A message orders can never apply is parked at once.
-    let nats = async_nats::connect(platform.nats_url()).await.unwrap();
+    let nats = platform.nats().await.unwrap();
     async_nats::jetstream::new(nats)
         .publish("ticketing.ticket.updated", r#"{"not":"a ticket"}"#.into())
         .await

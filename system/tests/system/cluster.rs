@@ -22,10 +22,7 @@ const SERVERS: [(&str, &str); 3] = [
 
 /// The stream as the cluster reports it, asked of whichever server answers.
 async fn stream(platform: &Platform) -> Option<Info> {
-    let url = platform.nats_url();
-    let client = async_nats::connect(common::bus::server_addrs(&url))
-        .await
-        .ok()?;
+    let client = platform.nats().await.ok()?;
     let stream = jetstream::new(client).get_stream("TICKETING").await.ok()?;
     stream.get_info().await.ok()
 }

@@ -207,10 +207,7 @@ pub async fn documents(platform: &Platform, service: &str, collection: &str) -> 
 
 /// The platform's stream, read with a connection of the test's own.
 pub async fn stream(platform: &Platform) -> async_nats::jetstream::stream::Stream {
-    let url = platform.nats_url();
-    let client = async_nats::connect(common::bus::server_addrs(&url))
-        .await
-        .unwrap();
+    let client = platform.nats().await.unwrap();
     async_nats::jetstream::new(client)
         .get_stream(common::config::DEFAULT_STREAM)
         .await

@@ -2,6 +2,7 @@
 //! journey, processes killed mid-flow, consumers lagging for minutes,
 //! contention, and bad input on every route.
 
+mod accounts;
 mod alerts;
 mod bad_input;
 mod cluster;

@@ -49,7 +49,7 @@ async fn after_a_workload_the_counters_equal_what_happened() {
         .until(&format!("/api/tickets/{ticket_id}"), "status", "reserved")
         .await;
     // One poisoned message: an update that is not a ticket.
-    let nats = async_nats::connect(platform.nats_url()).await.unwrap();
+    let nats = platform.nats().await.unwrap();
     let jetstream = async_nats::jetstream::new(nats);
     jetstream
         .publish("ticketing.ticket.updated", r#"{"not":"a ticket"}"#.into())

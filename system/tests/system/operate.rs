@@ -16,7 +16,7 @@ use crate::helpers::{Person, database, quiet, replicas_agree};
 pub fn ops(platform: &Platform, args: &[&str]) -> Output {
     std::process::Command::new(system::workspace_root().join("target/debug/ops"))
         .args(args)
-        .env("NATS_URL", platform.nats_url())
+        .envs(platform.nats_env())
         .env("MONGO_URI", platform.mongo_uri())
         .output()
         .expect("make test builds ops")

@@ -76,7 +76,7 @@ async fn rebuild_while_serving(
 ) -> String {
     let stop = Arc::new(AtomicBool::new(false));
     let traffic = keep_serving(seller.clone(), buyer.clone(), stop.clone());
-    let (nats, mongo) = (platform.nats_url(), platform.mongo_uri());
+    let (nats, mongo) = (platform.nats_env(), platform.mongo_uri());
     let service_name = service.to_string();
     // Payments' is asked for as JSON, orders' as a sentence.
     let json = service == "payments";
@@ -88,7 +88,7 @@ async fn rebuild_while_serving(
         };
         std::process::Command::new(system::workspace_root().join("target/debug/ops"))
             .args(args)
-            .env("NATS_URL", nats)
+            .envs(nats)
             .env("MONGO_URI", mongo)
             .output()
             .unwrap()
@@ -139,7 +139,7 @@ async fn orders_rebuilt_while_serving_equals_the_tickets_records() {
         .await;
     // The log also holds an update that is no ticket (its listener parked
     // it): the rebuild leaves it out and says so.
-    let nats = async_nats::connect(platform.nats_url()).await.unwrap();
+    let nats = platform.nats().await.unwrap();
     async_nats::jetstream::new(nats)
         .publish("ticketing.ticket.updated", r#"{"not":"a ticket"}"#.into())
         .await

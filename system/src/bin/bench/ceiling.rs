@@ -44,7 +44,7 @@ pub async fn run(platform: &Platform, count: usize, concurrency: usize) -> anyho
         .await
         .context("cannot store the ceiling's tickets")?;
 
-    let nats = async_nats::connect(platform.nats_url()).await?;
+    let nats = platform.nats().await?;
     let jetstream = jetstream::new(nats);
     jetstream
         .get_or_create_stream(jetstream::stream::Config {

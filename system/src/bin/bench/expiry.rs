@@ -20,7 +20,7 @@ impl Load<'_> {
     /// how late each cancellation was published (its arrival on the bus minus
     /// its `expiresAt`), and how many orders were pending at once at the peak.
     pub async fn expiry(&self, tickets: &[ObjectId], rate: u32) -> anyhow::Result<(Spread, usize)> {
-        let nats = async_nats::connect(self.platform.nats_url()).await?;
+        let nats = self.platform.nats().await?;
         let mut cancellations = nats.subscribe("ticketing.order.cancelled").await?;
         let seen = Arc::new(std::sync::Mutex::new(HashMap::new()));
         let watcher = tokio::spawn({

@@ -257,7 +257,7 @@ impl<'a> Load<'a> {
     pub async fn drained(&self) -> anyhow::Result<Duration> {
         use futures::TryStreamExt;
         let started = Instant::now();
-        let nats = async_nats::connect(self.platform.nats_url()).await?;
+        let nats = self.platform.nats().await?;
         // `make up` leaves the services on their default stream.
         let stream = async_nats::jetstream::new(nats)
             .get_stream(common::config::DEFAULT_STREAM)
