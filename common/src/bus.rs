@@ -37,6 +37,13 @@ pub struct Published {
     pub duplicate: bool,
 }
 
+/// Where `user`'s replies come (`_INBOX.orders`): its own inboxes, so that
+/// no service may read another's deliveries or replies; its NATS rights
+/// ([`crate::permissions::of`]) allow these and no others.
+pub fn inbox_prefix(user: &str) -> String {
+    format!("_INBOX.{user}")
+}
+
 /// The servers a `NATS_URL` names: one, or a cluster's several separated
 /// by commas, as the NATS tools take them.
 pub fn server_addrs(url: &str) -> Vec<&str> {
@@ -55,7 +62,7 @@ impl Bus {
             // Its own inboxes: the one place the server lets it hear replies.
             options = options
                 .user_and_password(user.clone(), password.expose().to_string())
-                .custom_inbox_prefix(crate::permissions::inbox_prefix(user));
+                .custom_inbox_prefix(inbox_prefix(user));
         }
         let client = options
             .connect(server_addrs(&settings.nats_url))

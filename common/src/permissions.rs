@@ -18,13 +18,6 @@ pub struct Permissions {
     pub subscribe: Vec<String>,
 }
 
-/// Where `user`'s replies come (`_INBOX.orders`): its own inboxes, so that
-/// no service may read another's deliveries or replies. The bus connects
-/// with it ([`crate::bus::Bus::connect`]).
-pub fn inbox_prefix(user: &str) -> String {
-    format!("_INBOX.{user}")
-}
-
 /// The rights of `service` on the stream `stream` of subjects `<prefix>.>`.
 pub fn of(service: &'static str, prefix: &str, stream: &str) -> Permissions {
     let api = "$JS.API";
@@ -43,7 +36,7 @@ pub fn of(service: &'static str, prefix: &str, stream: &str) -> Permissions {
             .filter(|route| route.publisher == service)
             .map(|route| format!("{prefix}.{}", route.subject)),
     );
-    let mut subscribe = vec![format!("{}.>", inbox_prefix(service))];
+    let mut subscribe = vec![format!("{}.>", crate::bus::inbox_prefix(service))];
     for route in ROUTES.iter().filter(|r| r.consumers.contains(&service)) {
         let durable = consumer_name(service, route.subject);
         publish.extend([

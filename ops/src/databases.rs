@@ -6,8 +6,8 @@ use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PodSpec};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
+use crate::context::repository;
 use crate::found::Found;
-use crate::rules::repository;
 use crate::spread::{selects, spreads};
 use crate::workloads::Workload;
 

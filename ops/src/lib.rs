@@ -5,6 +5,7 @@
 //! platform's log; `nats-config` and `nats-users` write the NATS
 //! server's accounts.
 
+mod context;
 mod databases;
 pub mod event_log;
 mod found;

@@ -3,10 +3,10 @@
 //! nodes, databases as backed-up replica sets, a NATS cluster, TLS on the
 //! ingress.
 
+use crate::context::{Context, is_ours};
 use crate::databases;
 use crate::found::Found;
 use crate::manifests::Manifests;
-use crate::rules::{Context, is_ours};
 use crate::workloads::Workload;
 
 pub(crate) fn check(

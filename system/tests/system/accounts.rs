@@ -17,7 +17,7 @@ async fn signed_in_as(
     let (refusals, refused) = mpsc::unbounded_channel();
     let client = platform
         .nats_options(user)
-        .custom_inbox_prefix(common::permissions::inbox_prefix(user))
+        .custom_inbox_prefix(common::bus::inbox_prefix(user))
         .event_callback(move |event| {
             let refusals = refusals.clone();
             async move {
