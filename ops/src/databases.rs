@@ -8,7 +8,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use crate::context::repository;
 use crate::found::Found;
-use crate::spread::{selects, spreads};
+use crate::spread::{budgeted, spreads};
 use crate::workloads::Workload;
 
 /// The annotation naming the database StatefulSet a backup CronJob dumps.
@@ -41,14 +41,7 @@ pub(crate) fn replica_set(
             format!("{} members, not {MEMBERS}", database.replicas.unwrap_or(1)),
         );
     }
-    let budgeted = budgets.iter().any(|pdb| {
-        let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
-        selects(
-            selector.and_then(|s| s.match_labels.as_ref()),
-            &database.labels,
-        )
-    });
-    if !budgeted {
+    if !budgeted(budgets, &database.labels) {
         found.add(
             "database-replica-set",
             &object,

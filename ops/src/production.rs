@@ -45,14 +45,7 @@ pub(crate) fn check(
         if workload.replicas.unwrap_or(1) < 2 {
             found.add("replicas", &object, "fewer than two replicas");
         }
-        let budgeted = manifests.disruption_budgets.iter().any(|pdb| {
-            let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
-            crate::spread::selects(
-                selector.and_then(|s| s.match_labels.as_ref()),
-                &workload.labels,
-            )
-        });
-        if !budgeted {
+        if !crate::spread::budgeted(&manifests.disruption_budgets, &workload.labels) {
             found.add(
                 "disruption-budgets",
                 &object,

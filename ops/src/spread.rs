@@ -3,12 +3,21 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::found::Found;
 
 /// The node label replicas spread over.
 pub(crate) const NODE: &str = "kubernetes.io/hostname";
+
+/// Whether some disruption budget selects pods labelled `labels`.
+pub(crate) fn budgeted(budgets: &[PodDisruptionBudget], labels: &BTreeMap<String, String>) -> bool {
+    budgets.iter().any(|pdb| {
+        let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
+        selects(selector.and_then(|s| s.match_labels.as_ref()), labels)
+    })
+}
 
 /// Whether a selector's labels all name labels the pod has.
 pub(crate) fn selects(
