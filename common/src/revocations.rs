@@ -6,7 +6,7 @@
 //! on the database for it. Ended sessions are kept only until they would
 //! have expired anyway (a TTL index).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -65,9 +65,30 @@ struct View {
     /// Users whose sessions issued up to a time (unix milliseconds) ended,
     /// with when (unix seconds) the last of those expires.
     users: HashMap<String, (i64, i64)>,
-    banned: HashSet<String>,
+    /// Each user's newest ban state known, by version: whether banned.
+    bans: HashMap<String, (i64, bool)>,
     /// The newest row read, by id.
     newest: Option<ObjectId>,
+}
+
+impl View {
+    fn is_banned(&self, user_id: &str) -> bool {
+        self.bans.get(user_id).is_some_and(|(_, banned)| *banned)
+    }
+
+    /// Takes version `version` of a user's ban state unless a newer one is
+    /// known: a read that began before a ban was applied here must not undo it.
+    fn take_ban(&mut self, user_id: &str, version: i64, banned: bool) {
+        let held = self.bans.get(user_id).map(|(held, _)| *held);
+        if supersedes(held, version) {
+            self.bans.insert(user_id.to_string(), (version, banned));
+        }
+    }
+}
+
+/// Whether version `seen` of a ban state replaces the `held` one.
+fn supersedes(held: Option<i64>, seen: i64) -> bool {
+    held.is_none_or(|held| seen >= held)
 }
 
 /// The revocations as last read. Cheap to clone.
@@ -79,7 +100,7 @@ impl RevokedView {
     /// no longer counts, and why.
     pub fn check(&self, user_id: &str, sid: &str, issued_at_ms: u64) -> Option<Revoked> {
         let view = self.0.read().expect("revocations");
-        if view.banned.contains(user_id) {
+        if view.is_banned(user_id) {
             return Some(Revoked::Banned);
         }
         let issued = i64::try_from(issued_at_ms).unwrap_or(i64::MAX);
@@ -211,11 +232,7 @@ impl Revocations {
         };
         if written {
             let mut view = self.view.0.write().expect("revocations");
-            if banned {
-                view.banned.insert(user_id.to_string());
-            } else {
-                view.banned.remove(user_id);
-            }
+            view.take_ban(user_id, version, banned);
             return Ok(Outcome::opening(gate(version)));
         }
         let held = self
@@ -288,12 +305,7 @@ impl Revocations {
 
     /// Whether a user is banned, as this service knows.
     pub fn is_banned(&self, user_id: &str) -> bool {
-        self.view
-            .0
-            .read()
-            .expect("revocations")
-            .banned
-            .contains(user_id)
+        self.view.0.read().expect("revocations").is_banned(user_id)
     }
 
     /// Reads what other replicas wrote since the last read, and forgets what expired.
@@ -310,18 +322,15 @@ impl Revocations {
             None => doc! {},
         };
         let rows: Vec<EndedRow> = self.ended.find(filter).await?.try_collect().await?;
-        let banned: Vec<BannedRow> = self
-            .banned
-            .find(doc! { "banned": true })
-            .await?
-            .try_collect()
-            .await?;
+        let bans: Vec<BannedRow> = self.banned.find(doc! {}).await?.try_collect().await?;
         for row in &rows {
             self.view.note(row);
         }
         let now = Utc::now().timestamp();
         let mut view = self.view.0.write().expect("revocations");
-        view.banned = banned.into_iter().map(|row| row.user_id).collect();
+        for row in bans {
+            view.take_ban(&row.user_id, row.version, row.banned);
+        }
         view.sessions.retain(|_, expires| *expires > now);
         view.users.retain(|_, (_, expires)| *expires > now);
         if let Some(last) = rows.iter().map(|row| row.id).max() {
@@ -344,5 +353,37 @@ impl Revocations {
                 _ = tokio::time::sleep(REFRESH) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_from_before_a_lifted_ban_does_not_ban_again() {
+        let mut view = View::default();
+        view.take_ban("u1", 1, true);
+        view.take_ban("u1", 2, false);
+        // A refresh whose read came before version 2 was written.
+        view.take_ban("u1", 1, true);
+        assert!(!view.is_banned("u1"));
+    }
+
+    #[test]
+    fn a_read_from_before_a_ban_does_not_lift_it() {
+        let mut view = View::default();
+        view.take_ban("u1", 3, true);
+        view.take_ban("u1", 2, false);
+        assert!(view.is_banned("u1"));
+    }
+
+    #[test]
+    fn a_newer_state_read_back_replaces_the_one_held() {
+        let mut view = View::default();
+        view.take_ban("u1", 1, true);
+        view.take_ban("u1", 2, false);
+        assert!(!view.is_banned("u1"));
+        assert!(!view.is_banned("u2"), "never banned");
     }
 }
