@@ -190,6 +190,16 @@ pub async fn drained(bus: &Bus, consumer: &str) {
     .await;
 }
 
+/// Waits until the relay published every event staged in `database`'s
+/// outbox: a staged event reaches the stream after its commit, not with it.
+pub async fn outbox_empty(database: &mongodb::Database) {
+    let outbox = crate::outbox::Outbox::new(database);
+    eventually("the outbox to be empty", || async {
+        (outbox.pending().await.ok()? == 0).then_some(())
+    })
+    .await;
+}
+
 /// Messages the stream holds on `subject` (without prefix).
 pub async fn stored(bus: &Bus, subject: &str) -> u64 {
     let stream = bus

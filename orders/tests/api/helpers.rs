@@ -167,10 +167,7 @@ impl TestApp {
 
     /// Waits until every staged event was published.
     pub async fn outbox_empty(&self) {
-        eventually("the outbox to be empty", || async {
-            (self.orders.outbox().pending().await.ok()? == 0).then_some(())
-        })
-        .await;
+        common::testing::outbox_empty(&self.database).await;
     }
 
     /// Tells the service the order was paid, as payments would.

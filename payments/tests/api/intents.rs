@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use common::events::PaymentCreated;
-use common::testing::{Probe, eventually, stored};
+use common::testing::{Probe, stored};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -15,14 +15,6 @@ use crate::helpers::{
     start,
 };
 use crate::stall::StallingStripe;
-
-/// Waits until every staged event was published.
-async fn outbox_empty(app: &TestApp) {
-    eventually("the outbox to be empty", || async {
-        (app.payments.outbox().pending().await.ok()? == 0).then_some(())
-    })
-    .await;
-}
 
 #[tokio::test]
 async fn a_charge_answered_too_late_is_read_back_and_a_retry_with_another_card_charges_nothing_more()
@@ -62,7 +54,7 @@ async fn a_charge_answered_too_late_is_read_back_and_a_retry_with_another_card_c
         [("succeeded".to_string(), 1250)],
         "one intent"
     );
-    outbox_empty(&app).await;
+    common::testing::outbox_empty(&app.database).await;
     assert_eq!(stored(&app.bus, "payment.created").await, 1);
 }
 
@@ -94,7 +86,7 @@ async fn twenty_attempts_at_once_with_different_cards_make_one_succeeded_intent(
         app.charges(&order.id).await,
         [("succeeded".to_string(), 1250)]
     );
-    outbox_empty(&app).await;
+    common::testing::outbox_empty(&app.database).await;
     assert_eq!(stored(&app.bus, "payment.created").await, 1);
 }
 

@@ -173,15 +173,8 @@ async fn ten_payments_at_once_charge_once_and_answer_with_one_payment() {
         1,
         "one charge at localstripe"
     );
-    app_outbox_empty(&app).await;
+    common::testing::outbox_empty(&app.database).await;
     assert_eq!(stored(&app.bus, "payment.created").await, 1);
-}
-
-async fn app_outbox_empty(app: &crate::helpers::TestApp) {
-    common::testing::eventually("the outbox to be empty", || async {
-        (app.payments.outbox().pending().await.ok()? == 0).then_some(())
-    })
-    .await;
 }
 
 #[tokio::test]
