@@ -229,34 +229,27 @@ pub async fn dead_letters(platform: &Platform) -> u64 {
     total
 }
 
-/// Waits, for at most `deadline`, until the bus is quiet: every service's
-/// consumer has every message delivered and acked, and no inbox holds an
-/// event. A backlog of thousands takes the services a while.
+/// Waits, for at most `deadline`, until the bus is quiet: no outbox holds
+/// an unsent event, every service's consumer has every message delivered
+/// and acked, no inbox holds an event, and nothing reached the stream
+/// meanwhile. A backlog of thousands takes the services a while.
 pub async fn quiet(platform: &Platform, deadline: Duration) {
-    use futures::StreamExt;
-    let stream = stream(platform).await;
+    let mut stream = stream(platform).await;
     let until = tokio::time::Instant::now() + deadline;
     loop {
-        let mut busy = Vec::new();
-        let mut consumers = stream.consumers();
-        while let Some(info) = consumers.next().await {
-            let info = info.unwrap();
-            let ours = ["tickets-", "orders-", "payments-", "expiration-"]
-                .iter()
-                .any(|service| info.name.starts_with(service));
-            if ours && (info.num_pending > 0 || info.num_ack_pending > 0) {
-                busy.push(format!(
-                    "{} ({} pending)",
-                    info.name,
-                    info.num_pending + info.num_ack_pending as u64
-                ));
-            }
-        }
+        let before = stream.info().await.unwrap().state.last_sequence;
+        // A committed event reaches the stream a moment after its commit.
+        let mut busy = unsent(platform).await;
+        busy.extend(consuming(&stream).await);
         for service in ["tickets", "orders", "payments"] {
             let waiting = count(platform, service, "inbox").await;
             if waiting > 0 {
                 busy.push(format!("{service}'s inbox ({waiting} waiting)"));
             }
+        }
+        busy.extend(unsent(platform).await);
+        if stream.info().await.unwrap().state.last_sequence != before {
+            busy.push("the stream took events meanwhile".into());
         }
         if busy.is_empty() {
             return;
@@ -268,4 +261,39 @@ pub async fn quiet(platform: &Platform, deadline: Duration) {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// The services' consumers with messages not yet delivered or acked.
+async fn consuming(stream: &async_nats::jetstream::stream::Stream) -> Vec<String> {
+    use futures::StreamExt;
+    let mut busy = Vec::new();
+    let mut consumers = stream.consumers();
+    while let Some(info) = consumers.next().await {
+        let info = info.unwrap();
+        let ours = ["tickets-", "orders-", "payments-", "expiration-"]
+            .iter()
+            .any(|service| info.name.starts_with(service));
+        if ours && (info.num_pending > 0 || info.num_ack_pending > 0) {
+            let pending = info.num_pending + info.num_ack_pending as u64;
+            busy.push(format!("{} ({pending} pending)", info.name));
+        }
+    }
+    busy
+}
+
+/// The outboxes holding events not yet published.
+async fn unsent(platform: &Platform) -> Vec<String> {
+    let mut busy = Vec::new();
+    for service in ["auth", "tickets", "orders", "payments"] {
+        let unsent = database(platform, service)
+            .await
+            .collection::<Document>("outbox")
+            .count_documents(doc! { "sent": false })
+            .await
+            .unwrap();
+        if unsent > 0 {
+            busy.push(format!("{service}'s outbox ({unsent} unsent)"));
+        }
+    }
+    busy
 }
