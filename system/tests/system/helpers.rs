@@ -285,12 +285,8 @@ async fn consuming(stream: &async_nats::jetstream::stream::Stream) -> Vec<String
 async fn unsent(platform: &Platform) -> Vec<String> {
     let mut busy = Vec::new();
     for service in ["auth", "tickets", "orders", "payments"] {
-        let unsent = database(platform, service)
-            .await
-            .collection::<Document>("outbox")
-            .count_documents(doc! { "sent": false })
-            .await
-            .unwrap();
+        let outbox = common::outbox::Outbox::new(&database(platform, service).await);
+        let unsent = outbox.pending().await.unwrap();
         if unsent > 0 {
             busy.push(format!("{service}'s outbox ({unsent} unsent)"));
         }
